@@ -1,0 +1,1 @@
+"""Ingestion: load files, normalise Vietnamese text, chunk by legal structure, index into Qdrant."""

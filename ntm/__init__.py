@@ -1,0 +1,1 @@
+"""NTM assistant: settings, command line and the application that wires the parts together."""

@@ -1,0 +1,1 @@
+"""Retrieval: embedding model, sparse Vietnamese terms, the vector store and search."""
