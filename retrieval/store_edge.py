@@ -1,0 +1,197 @@
+"""Embedded store: the Qdrant engine in-process (qdrant-edge), one shard under the data directory."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Sequence
+
+import qdrant_edge as qe
+
+from retrieval.registry import SqliteRegistry
+from retrieval.sparse import SparseVec
+from retrieval.store import (
+    DENSE,
+    INDEXED_FIELDS,
+    RRF_K,
+    SPARSE,
+    DocRecord,
+    Hit,
+    SearchFilter,
+    StoredPoint,
+    StoreError,
+)
+
+_SCHEMA_TYPES = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
+
+
+def _condition(key: str, value: object) -> qe.FieldCondition:
+    if isinstance(value, (list, tuple, set)):
+        return qe.FieldCondition(key, match=qe.MatchAny(list(value)))
+    return qe.FieldCondition(key, match=qe.MatchValue(value))
+
+
+def _filter(flt: SearchFilter | None) -> qe.Filter | None:
+    if flt is None or not flt.must:
+        return None
+    return qe.Filter(must=[_condition(k, v) for k, v in flt.must.items()])
+
+
+def _sparse(vec: SparseVec) -> qe.SparseVector:
+    return qe.SparseVector(list(vec.indices), list(vec.values))
+
+
+class EdgeStore:
+    """VectorStore on qdrant-edge; single process, guarded by a lock file."""
+
+    backend = "embedded"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_lock(self.path / ".lock")
+        self._registry = SqliteRegistry(self.path / "registry.sqlite")
+        self._shard: qe.EdgeShard | None = None
+        shard_dir = self.path / "chunks"
+        if (shard_dir / "edge_config.json").exists():
+            try:
+                self._shard = qe.EdgeShard.load(str(shard_dir))
+            except Exception as exc:  # the engine reports locks and corruption as plain Exception
+                self.close()
+                raise StoreError(f"cannot open the embedded store at {shard_dir}: {exc}") from exc
+
+    @staticmethod
+    def _acquire_lock(lock_path: Path):
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreError(
+                f"The embedded store at {lock_path.parent} is in use by another process (pid {holder}). "
+                "The embedded store is single-process: stop that process (for example a running "
+                "`ntm serve`) and retry, or run a Qdrant server and set NTM_QDRANT_URL."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        return handle
+
+    def _require_shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise StoreError("the store is empty: nothing has been ingested yet (run `ntm ingest PATH`)")
+        return self._shard
+
+    def ensure_schema(self, dim: int, model_name: str) -> None:
+        """Create the shard and payload indexes on first use; refuse another model or dimension."""
+        stored = self._registry.get_setting("dim"), self._registry.get_setting("model")
+        if stored[0] is not None and (int(stored[0]), stored[1]) != (dim, model_name):
+            raise StoreError(
+                f"this store was built with model {stored[1]!r} (dim {stored[0]}), but the configured "
+                f"model is {model_name!r} (dim {dim}). Use another NTM_DATA_DIR or delete {self.path} and re-ingest."
+            )
+        if self._shard is None:
+            config = qe.EdgeConfig(
+                vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            )
+            self._shard = qe.EdgeShard.create(str(self.path / "chunks"), config)
+            for name, kind in INDEXED_FIELDS.items():
+                self._shard.update(qe.UpdateOperation.create_field_index(name, _SCHEMA_TYPES[kind]))
+        self._registry.set_setting("dim", str(dim))
+        self._registry.set_setting("model", model_name)
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        """Write points; the engine's WAL makes them durable."""
+        if not points:
+            return
+        batch = [
+            qe.Point(p.id, {DENSE: [float(x) for x in p.dense], SPARSE: _sparse(p.sparse)}, p.payload)
+            for p in points
+        ]
+        self._require_shard().update(qe.UpdateOperation.upsert_points(batch))
+
+    def delete_chunks(self, doc_id: str, keep_version: str | None = None) -> None:
+        """Delete a document's chunks except those of keep_version."""
+        if self._shard is None:
+            return
+        must_not = [_condition("doc_version", keep_version)] if keep_version else None
+        flt = qe.Filter(must=[_condition("doc_id", doc_id)], must_not=must_not)
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+
+    def delete_version(self, version: str) -> None:
+        """Delete every chunk of one document version."""
+        if self._shard is not None:
+            flt = qe.Filter(must=[_condition("doc_version", version)])
+            self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+
+    def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
+        """Dense, sparse, or RRF-fused hybrid search."""
+        if self._shard is None:
+            return []
+        qfilter = _filter(flt)
+        stages = []
+        if dense is not None:
+            stages.append(qe.Query.Nearest([float(x) for x in dense], using=DENSE))
+        if sparse is not None and sparse.indices:
+            stages.append(qe.Query.Nearest(_sparse(sparse), using=SPARSE))
+        if not stages:
+            return []
+        if len(stages) == 1:
+            request = qe.QueryRequest(limit=limit, query=stages[0], filter=qfilter, with_payload=True)
+        else:
+            prefetches = [qe.Prefetch(limit=max(limit * 4, 40), query=s, filter=qfilter) for s in stages]
+            request = qe.QueryRequest(
+                limit=limit, prefetches=prefetches, query=qe.Fusion.Rrf(k=RRF_K), filter=qfilter, with_payload=True
+            )
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._shard.query(request)]
+
+    def count(self, flt: SearchFilter | None = None) -> int:
+        """Number of chunks."""
+        if self._shard is None:
+            return 0
+        return self._shard.count(qe.CountRequest(exact=True, filter=_filter(flt)))
+
+    def chunk_versions(self) -> set[str]:
+        """Versions that have chunks, from a facet over the version field."""
+        if self._shard is None:
+            return set()
+        facet = self._shard.facet(qe.FacetRequest(key="doc_version", limit=10_000_000, exact=True))
+        return {str(h.value) for h in facet.hits if h.count > 0}
+
+    def documents(self) -> dict[str, DocRecord]:
+        """Registry rows."""
+        return self._registry.documents()
+
+    def put_document(self, record: DocRecord) -> None:
+        """Switch a document to a version, after flushing the shard so its chunks are on disk."""
+        if self._shard is not None:
+            self._shard.flush()
+        self._registry.put(record)
+
+    def remove_document(self, doc_id: str) -> None:
+        """Drop a registry row."""
+        self._registry.remove(doc_id)
+
+    def info(self) -> dict:
+        """Backend, model and dimension."""
+        dim = self._registry.get_setting("dim")
+        return {"backend": self.backend, "path": str(self.path), "model": self._registry.get_setting("model"),
+                "dim": int(dim) if dim else None}
+
+    def close(self) -> None:
+        """Flush and release the shard, the registry and the lock."""
+        if getattr(self, "_shard", None) is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+        if getattr(self, "_registry", None) is not None:
+            self._registry.close()
+            self._registry = None
+        if getattr(self, "_lock_file", None) is not None:
+            self._lock_file.close()
+            self._lock_file = None
