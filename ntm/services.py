@@ -1,0 +1,76 @@
+"""One place that builds the embedder, the store and the services on top of them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.pipeline import Indexer, IngestReport
+from ntm.settings import Settings
+from retrieval.embedding import Embedder
+from retrieval.search import Searcher
+from retrieval.store import VectorStore, open_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a command or the web app needs, built once."""
+
+    settings: Settings
+    embedder: Embedder
+    store: VectorStore
+    indexer: Indexer
+    searcher: Searcher
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured sentence-transformers model (building the offline default when needed)."""
+    from retrieval.embedding import SentenceTransformerEmbedder, resolve_model_path
+
+    model = resolve_model_path(settings.embedding_model, settings.data_dir)
+    return SentenceTransformerEmbedder(model, query_prompt=settings.query_prompt,
+                                       passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size)
+
+
+def _status_lookup(settings: Settings):
+    from ingest.catalogue import find_entry, load_catalogue
+
+    path = Path(settings.knowledge_dir) / "catalogue.yaml"
+    entries = load_catalogue(path) if path.exists() else []
+
+    def status_of(number: str | None) -> str:
+        entry = find_entry(entries, number) if number else None
+        return entry.status if entry else "unknown"
+
+    return status_of
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Services:
+    """Open the store and load the model; tests pass fakes for either."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = store or open_store(settings)
+    try:
+        embedder = embedder or build_embedder(settings)
+        indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
+                          max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
+                          status_of=_status_lookup(settings))
+    except BaseException:
+        store.close()
+        raise
+    return Services(settings, embedder, store, indexer, Searcher(store, embedder))
+
+
+def ingest_catalogue(services: Services, report: IngestReport | None = None) -> IngestReport:
+    """Index the knowledge catalogue (one card per document); unchanged cards cost nothing."""
+    from ingest.catalogue_index import index_catalogue
+
+    report = index_catalogue(services.indexer, Path(services.settings.knowledge_dir) / "catalogue.yaml", report)
+    services.searcher.refresh()
+    return report
