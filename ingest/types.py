@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -77,7 +78,8 @@ class DocMeta:
         """Year of signing, from the date or the number (e.g. 51/2025/QĐ-TTg)."""
         if self.signed_date:
             return int(self.signed_date[:4])
-        return None
+        found = re.search(r"/((?:19|20)\d\d)/", self.number or "")
+        return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)

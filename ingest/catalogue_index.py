@@ -1,0 +1,43 @@
+"""Index the knowledge catalogue: one document card per entry, removed cards dropped from the store."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ingest.catalogue import entry_text, load_catalogue
+from ingest.pipeline import Indexer, IngestReport
+from ingest.types import DocMeta, LoadedDocument
+
+DOC_ID_PREFIX = "catalogue-"
+
+
+def _iso_or_none(value: str | None) -> str | None:
+    return value if value and len(value) == 10 else None  # partial dates ("2023") are not dates
+
+
+def index_catalogue(indexer: Indexer, path: Path, report: IngestReport | None = None) -> IngestReport:
+    """Index every entry of the catalogue at `path` as a card; unchanged cards cost nothing."""
+    report = report or IngestReport()
+    entries = load_catalogue(path)
+    known = indexer.store.documents()
+    wanted = set()
+    for entry in entries:
+        doc_id = DOC_ID_PREFIX + entry.id
+        wanted.add(doc_id)
+        source = f"knowledge/{path.name}#{entry.id}"
+        text = entry_text(entry, entries)
+        doc = LoadedDocument(source=source, media_type="catalogue", text=text, title_hint=entry.title)
+        meta = DocMeta(number=entry.number, doc_type=entry.type, issuer=entry.issuer,
+                       signed_date=_iso_or_none(entry.signed), effective_date=_iso_or_none(entry.effective),
+                       title=entry.title)
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        outcome, n = indexer.index_document(doc_id, doc, meta, file_sha=sha, known=known.get(doc_id),
+                                            extra={"kind": "catalogue", "status": entry.status})
+        getattr(report, outcome).append(source)
+        report.chunks += n if outcome != "unchanged" else 0
+    for doc_id in set(known) - wanted:
+        if doc_id.startswith(DOC_ID_PREFIX):  # an entry removed from the catalogue
+            indexer.store.remove_document(doc_id)
+            indexer.store.delete_chunks(doc_id)
+    return report
