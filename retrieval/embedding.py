@@ -48,7 +48,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: str, query_prompt: str = "query: ", passage_prompt: str = "passage: ",
                  batch_size: int = 32) -> None:
         from sentence_transformers import SentenceTransformer  # heavy import, only when really embedding
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
         self._model = SentenceTransformer(model, device="cpu")
         self.query_prompt, self.passage_prompt, self.batch_size = query_prompt, passage_prompt, batch_size
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
