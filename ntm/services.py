@@ -47,7 +47,9 @@ def _status_lookup(settings: Settings):
 
     def status_of(number: str | None) -> str:
         entry = find_entry(entries, number) if number else None
-        return entry.status if entry else "unknown"
+        # Local numbers (e.g. 10/2022/NQ-HĐND) repeat across provinces: a number alone cannot
+        # tell which province's document this is, so only central documents inherit a status.
+        return entry.status if entry and entry.level == "central" else "unknown"
 
     return status_of
 

@@ -1,0 +1,15 @@
+"""Status of ingested documents comes from the catalogue only where the number identifies one document."""
+
+from __future__ import annotations
+
+from ntm.services import _status_lookup
+from ntm.settings import Settings
+
+
+def test_central_numbers_take_the_catalogue_status_local_ones_do_not():
+    status_of = _status_lookup(Settings())
+    assert status_of("318/QĐ-TTg") == "replaced"
+    assert status_of("318/QD-TTg") == "replaced"  # typed without diacritics
+    # a provincial plan number could belong to any province
+    assert status_of("1320/KH-UBND") == "unknown"
+    assert status_of(None) == "unknown" and status_of("999999/XX-YY") == "unknown"
