@@ -152,7 +152,7 @@ class Indexer:
                 raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
                                   f"supported: {', '.join(sorted(SUPPORTED))}")
             size = path.stat().st_size
-            file_sha = _file_sha256(path) if size <= self.max_bytes else ""
+            file_sha = file_sha256(path) if size <= self.max_bytes else ""
             twin = by_sha.get(file_sha)
             if twin is not None and twin[0] != doc_id:
                 report.skipped.append((source, "duplicate", f"same content as already indexed {twin[1]}"))
@@ -186,9 +186,7 @@ class Indexer:
         return [rec.doc_id for rec in hits]
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
