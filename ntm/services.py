@@ -66,7 +66,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     except BaseException:
         store.close()
         raise
-    return Services(settings, embedder, store, indexer, Searcher(store, embedder))
+    # The embedded store has one writer (this process); a server may be written by others.
+    refresh_every = None if getattr(store, "backend", "") == "embedded" else 30.0
+    return Services(settings, embedder, store, indexer, Searcher(store, embedder, refresh_every))
 
 
 def ingest_catalogue(services: Services, report: IngestReport | None = None) -> IngestReport:

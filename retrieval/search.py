@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -32,14 +33,18 @@ class SearchResult:
 class Searcher:
     """Holds the embedder, the store and the set of active document versions."""
 
-    def __init__(self, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None) -> None:
         self.store, self.embedder = store, embedder
+        # A shared Qdrant server can be written by other processes; re-read the registry now and then.
+        self.refresh_every = refresh_every
         self._active: set[str] = set()
+        self._loaded_at = 0.0
         self.refresh()
 
     def refresh(self) -> None:
         """Reload which document versions are live (after an ingest)."""
         self._active = {rec.version for rec in self.store.documents().values()}
+        self._loaded_at = time.monotonic()
 
     @property
     def document_count(self) -> int:
@@ -55,6 +60,8 @@ class Searcher:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
         query = query[:MAX_QUERY_CHARS]
+        if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
+            self.refresh()
         dense = self.embedder.embed_queries([query])[0] if mode in ("hybrid", "dense") else None
         sparse = query_vector(query) if mode in ("hybrid", "sparse") else None
         # Over-fetch: chunks of a version not yet switched on (interrupted ingest) are dropped here.

@@ -9,6 +9,9 @@ import uuid
 import pytest
 from qdrant_client import QdrantClient
 
+from ingest.pipeline import Indexer
+from ingest.types import DocMeta, LoadedDocument
+from retrieval.search import Searcher
 from retrieval.sparse import document_vector, query_vector
 from retrieval.store import DocRecord, SearchFilter, StoredPoint, StoreError
 from retrieval.store_edge import EdgeStore
@@ -127,3 +130,13 @@ def test_embedded_store_survives_reopen(tmp_path):
     s = EdgeStore(tmp_path / "qdrant")
     assert s.count() == 3 and set(s.documents()) == {"doc-a"}
     s.close()
+
+
+def test_searcher_on_a_shared_server_sees_documents_written_by_another_process(fake_embedder):
+    client = QdrantClient(":memory:")
+    serving = ServerStore(client, "t")
+    searcher = Searcher(serving, fake_embedder, refresh_every=0.0)
+    writer = Indexer(ServerStore(client, "t"), fake_embedder)  # stands for a separate `ntm ingest`
+    doc = LoadedDocument(source="tb.txt", media_type="text", text="Thông báo họp thôn về đường giao thông.")
+    writer.index_document("tb", doc, DocMeta())
+    assert searcher.search("họp thôn", limit=1)[0].source == "tb.txt"
