@@ -32,12 +32,12 @@ def index_catalogue(indexer: Indexer, path: Path, report: IngestReport | None = 
                        signed_date=_iso_or_none(entry.signed), effective_date=_iso_or_none(entry.effective),
                        title=entry.title)
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        outcome, n = indexer.index_document(doc_id, doc, meta, file_sha=sha, known=known.get(doc_id),
-                                            extra={"kind": "catalogue", "status": entry.status})
+        outcome, record = indexer.index_document(doc_id, doc, meta, file_sha=sha, known=known.get(doc_id),
+                                                 extra={"kind": "catalogue", "status": entry.status})
         getattr(report, outcome).append(source)
-        report.chunks += n if outcome != "unchanged" else 0
-    for doc_id in set(known) - wanted:
-        if doc_id.startswith(DOC_ID_PREFIX):  # an entry removed from the catalogue
+        report.chunks += record.chunk_count if outcome != "unchanged" else 0
+    for doc_id, rec in known.items():
+        if doc_id not in wanted and rec.meta.get("kind") == "catalogue":  # an entry removed from the catalogue
             indexer.store.remove_document(doc_id)
             indexer.store.delete_chunks(doc_id)
     return report

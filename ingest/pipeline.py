@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from retrieval.store import DocRecord, StoredPoint, VectorStore
 log = logging.getLogger(__name__)
 
 CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
-PIPELINE_VERSION = "1"  # bump when chunking or payload layout changes, so everything re-indexes
+PIPELINE_VERSION = "2"  # bump when chunking or payload layout changes, so everything re-indexes
 EMBED_BATCH = 32
 
 
@@ -35,6 +36,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     chunks: int = 0
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, code, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, what the loader noticed)
     cleaned_versions: int = 0
 
     @property
@@ -45,7 +47,8 @@ class IngestReport:
 
 def doc_id_for(path: Path) -> str:
     """Stable id of a file: readable stem plus a hash of its absolute path."""
-    resolved = str(Path(path).resolve())
+    # abspath, not resolve(): a symlink loop must not raise here, and a link is its own entry
+    resolved = os.path.abspath(path)
     digest = hashlib.sha1(resolved.encode("utf-8")).hexdigest()[:10]
     stem = "".join(c if c.isalnum() else "-" for c in Path(path).stem.lower())[:40].strip("-")
     return f"{stem}-{digest}"
@@ -80,52 +83,70 @@ def build_chunks(doc_id: str, version: str, doc: LoadedDocument, meta: DocMeta, 
     return chunks
 
 
+class AmbiguousSelection(ValueError):
+    """A --delete selector matches several documents; `matches` lists them."""
+
+    def __init__(self, selector: str, matches: list[DocRecord]) -> None:
+        super().__init__(f"{selector!r} matches {len(matches)} documents")
+        self.matches = matches
+
+
 class Indexer:
     """Writes documents into a VectorStore with one embedder; holds the settings that shape chunks."""
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
                  max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
-                 status_of: Callable[[str | None], str] | None = None) -> None:
+                 status_of: Callable[[str | None], str] | None = None, gc_grace_seconds: float = 0.0) -> None:
         self.store, self.embedder = store, embedder
         self.max_chars, self.overlap, self.max_bytes, self.ocr = max_chars, overlap, max_bytes, ocr
         self.status_of = status_of or (lambda number: "unknown")
+        # On a shared server another process may be writing a version right now: only versions
+        # older than this are leftovers.
+        self.gc_grace_seconds = gc_grace_seconds
         self.store.ensure_schema(embedder.dim, embedder.name)
         self._fingerprint = f"{PIPELINE_VERSION}|{embedder.name}|{max_chars}|{overlap}"
 
-    def _version(self, doc_id: str, text: str) -> str:
-        h = hashlib.sha256(f"{self._fingerprint}|{doc_id}|".encode("utf-8"))
-        h.update(text.encode("utf-8"))
+    def _version(self, doc_id: str, doc: LoadedDocument, extra: dict) -> str:
+        h = hashlib.sha256(f"{self._fingerprint}|{doc_id}|{sorted(extra.items())}|{doc.header}|"
+                           f"{doc.title_hint}|".encode("utf-8"))
+        h.update(doc.text.encode("utf-8"))
         return f"{doc_id}:{h.hexdigest()[:16]}"
 
     def collect_garbage(self) -> int:
         """Delete chunks of versions no registry row points to (left by an interrupted run)."""
         active = {rec.version for rec in self.store.documents().values()}
         stale = self.store.chunk_versions() - active
+        cutoff = time.time() - self.gc_grace_seconds if self.gc_grace_seconds else None
         for version in stale:
-            self.store.delete_version(version)
+            self.store.delete_version(version, written_before=cutoff)
         return len(stale)
 
     def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
-                       extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, int]:
-        """Index one document; returns ("added" | "updated" | "unchanged", chunk count)."""
-        version = self._version(doc_id, doc.text)
-        if known is not None and known.version == version:
-            return "unchanged", known.chunk_count
+                       extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, DocRecord]:
+        """Index one document; returns ("added" | "updated" | "unchanged", its registry row)."""
         extra = {"status": self.status_of(meta.number), "kind": "document", **(extra or {})}
-        chunks = build_chunks(doc_id, version, doc, meta, extra, self.max_chars, self.overlap)
+        version = self._version(doc_id, doc, extra)
+        record_meta = {"number": meta.number, "doc_type": meta.doc_type, "title": meta.title,
+                       "issuer": meta.issuer, "signed_date": meta.signed_date, "file_sha256": file_sha,
+                       "media_type": doc.media_type, "status": extra["status"], "kind": extra["kind"],
+                       "fingerprint": self._fingerprint}
+        if known is not None and known.version == version:
+            if known.meta != record_meta:  # e.g. bytes changed but not the text: remember the new hash
+                known = DocRecord(doc_id, version, doc.source, known.chunk_count, record_meta)
+                self.store.put_document(known)
+            return "unchanged", known
+        chunks = build_chunks(doc_id, version, doc, meta, {**extra, "written_at": time.time()},
+                              self.max_chars, self.overlap)
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start:start + EMBED_BATCH]
             dense = self.embedder.embed_passages([c.embed_text for c in batch])
             self.store.upsert([StoredPoint(c.chunk_id, vec, document_vector(c.embed_text), c.payload)
                                for c, vec in zip(batch, dense)])
         # The switch: only now does the new version become the visible one.
-        record_meta = {"number": meta.number, "doc_type": meta.doc_type, "title": meta.title,
-                       "issuer": meta.issuer, "signed_date": meta.signed_date, "file_sha256": file_sha,
-                       "media_type": doc.media_type, "status": extra["status"], "kind": extra["kind"],
-                       "fingerprint": self._fingerprint}
-        self.store.put_document(DocRecord(doc_id, version, doc.source, len(chunks), record_meta))
+        record = DocRecord(doc_id, version, doc.source, len(chunks), record_meta)
+        self.store.put_document(record)
         self.store.delete_chunks(doc_id, keep_version=version)
-        return ("updated" if known is not None else "added"), len(chunks)
+        return ("updated" if known is not None else "added"), record
 
     def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
                      report: IngestReport | None = None) -> IngestReport:
@@ -139,51 +160,75 @@ class Indexer:
             except IngestError as err:
                 report.skipped.append((err.source, err.code, err.reason))
         known = self.store.documents()
-        by_sha = {rec.meta["file_sha256"]: (rec.doc_id, rec.source) for rec in known.values()
-                  if rec.meta.get("file_sha256")}
+        by_sha: dict[str, set[str]] = {}
+        for rec in known.values():
+            by_sha.setdefault(rec.meta.get("file_sha256", ""), set()).add(rec.doc_id)
         for path, source in progress(files):
-            self._ingest_one(path, source, known, by_sha, report)
+            try:
+                self._ingest_one(path, source, known, by_sha, report)
+            except IngestError as err:
+                report.skipped.append((err.source, err.code, err.reason))
+            except Exception as exc:  # one bad file must not end the run; the report names it
+                log.exception("unexpected error on %s", source)
+                report.skipped.append((source, "error", f"unexpected {type(exc).__name__}: {exc}"))
         return report
 
-    def _ingest_one(self, path: Path, source: str, known: dict, by_sha: dict, report: IngestReport) -> None:
+    def _ingest_one(self, path: Path, source: str, known: dict[str, DocRecord], by_sha: dict[str, set[str]],
+                    report: IngestReport) -> None:
+        if not path.is_file():
+            raise IngestError(source, "unsupported" if path.exists() else "not_found",
+                              "not a regular file" if path.exists() else "file not found (broken link?)")
+        if path.suffix.lower() not in SUPPORTED:
+            raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
+                              f"supported: {', '.join(sorted(SUPPORTED))}")
         doc_id = doc_id_for(path)
-        try:
-            if path.suffix.lower() not in SUPPORTED:
-                raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
-                                  f"supported: {', '.join(sorted(SUPPORTED))}")
-            size = path.stat().st_size
-            file_sha = file_sha256(path) if size <= self.max_bytes else ""
-            twin = by_sha.get(file_sha)
-            if twin is not None and twin[0] != doc_id:
-                report.skipped.append((source, "duplicate", f"same content as already indexed {twin[1]}"))
-                return
-            rec = known.get(doc_id)
-            if rec is not None and file_sha and rec.meta.get("file_sha256") == file_sha \
-                    and rec.meta.get("fingerprint") == self._fingerprint:
-                report.unchanged.append(source)  # unchanged bytes, same settings: no work at all
-                return
-            doc = load_file(path, source, max_bytes=self.max_bytes, ocr=self.ocr)
-            outcome, n = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec)
-        except IngestError as err:
-            report.skipped.append((err.source, err.code, err.reason))
+        file_sha = file_sha256(path) if path.stat().st_size <= self.max_bytes else ""
+        rec = known.get(doc_id)
+        if rec is not None and file_sha and rec.meta.get("file_sha256") == file_sha \
+                and rec.meta.get("fingerprint") == self._fingerprint \
+                and rec.meta.get("status") == self.status_of(rec.meta.get("number")):
+            report.unchanged.append(source)  # same bytes, settings and status: not even parsed
             return
+        twin = _live_twin(file_sha, doc_id, known, by_sha)
+        if twin is not None:
+            report.skipped.append((source, "duplicate", f"same content as already indexed {twin.source}"))
+            return
+        doc = load_file(path, source, max_bytes=self.max_bytes, ocr=self.ocr)
+        report.warnings.extend((source, w) for w in doc.warnings)
+        outcome, record = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec)
+        if rec is not None:
+            by_sha.get(rec.meta.get("file_sha256", ""), set()).discard(doc_id)
+        by_sha.setdefault(file_sha, set()).add(doc_id)
+        known[doc_id] = record
         getattr(report, outcome).append(source)
-        report.chunks += n if outcome != "unchanged" else 0
-        if file_sha:
-            by_sha[file_sha] = (doc_id, source)
+        report.chunks += record.chunk_count if outcome != "unchanged" else 0
 
-    def delete(self, selector: str) -> list[str]:
-        """Remove documents matching a doc id, a source path or a document number; returns removed ids."""
+    def delete(self, selector: str, allow_many: bool = False) -> list[str]:
+        """Remove documents named by doc id, source path or number; returns removed ids."""
         docs = self.store.documents()
         wanted = {selector, os.path.normpath(selector)}
-        resolved = str(Path(selector).resolve()) if selector else ""
+        absolute = os.path.abspath(selector) if selector else ""
         hits = [rec for rec in docs.values()
-                if rec.doc_id in wanted or rec.source in wanted or os.path.normpath(rec.source) in wanted
-                or str(Path(rec.source).resolve()) == resolved or rec.meta.get("number") == selector]
+                if rec.doc_id in wanted or rec.source in wanted or os.path.abspath(rec.source) == absolute
+                or (rec.meta.get("number") == selector and rec.meta.get("kind") != "catalogue")]
+        if len(hits) > 1 and not allow_many:
+            raise AmbiguousSelection(selector, hits)
         for rec in hits:
             self.store.remove_document(rec.doc_id)
             self.store.delete_chunks(rec.doc_id)
         return [rec.doc_id for rec in hits]
+
+
+def _live_twin(file_sha: str, doc_id: str, known: dict[str, DocRecord],
+               by_sha: dict[str, set[str]]) -> DocRecord | None:
+    """Another indexed document whose file still exists with exactly these bytes (not renamed or edited)."""
+    for other in by_sha.get(file_sha, ()) if file_sha else ():
+        rec = known.get(other)
+        if other != doc_id and rec is not None and rec.meta.get("kind") == "document":
+            twin = Path(rec.source)
+            if twin.is_file() and file_sha256(twin) == file_sha:
+                return rec
+    return None
 
 
 def file_sha256(path: Path) -> str:

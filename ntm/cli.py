@@ -14,6 +14,8 @@ from ingest.errors import IngestError
 from ntm.settings import Settings
 from retrieval.store import StoreError
 
+SKIPPED_EXIT = 3  # distinct from 1 (a crash or Ctrl-C) so scripts can go on after skipped files only
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistant: ingest, search and serve.")
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
 app.add_typer(models_app, name="models")
@@ -63,27 +65,41 @@ def _print_report(report) -> None:
         typer.echo(f"Removed leftovers of {report.cleaned_versions} interrupted document version(s).")
     for source, code, reason in report.skipped:
         typer.echo(f"  skipped [{code}] {reason if reason.startswith(source) else source + ': ' + reason}")
+    for source, warning in report.warnings:
+        typer.echo(f"  warning {source}: {warning}")
 
 
 @app.command()
 def ingest(
     paths: List[str] = typer.Argument(None, help="Files or folders to ingest (PDF, DOCX, HTML, TXT, MD)."),
     delete: Optional[str] = typer.Option(None, "--delete", help="Remove one document: id, source path or number."),
+    delete_all: bool = typer.Option(False, "--all", help="With --delete: remove every document that matches."),
     catalogue: bool = typer.Option(True, "--catalogue/--no-catalogue", help="Also index knowledge/catalogue.yaml."),
 ) -> None:
-    """Ingest documents (idempotent); the catalogue is always included unless --no-catalogue."""
+    """Ingest documents (idempotent); the catalogue is always included unless --no-catalogue.
+
+    Exit codes: 0 all done, 3 some files were skipped (listed), 2 the store or model cannot be used.
+    """
     from tqdm import tqdm
 
-    from ingest.pipeline import IngestReport
+    from ingest.pipeline import AmbiguousSelection, IngestReport
     from ntm.services import ingest_catalogue
 
     services = _services(Settings())
     try:
         if delete:
-            removed = services.indexer.delete(delete)
+            try:
+                removed = services.indexer.delete(delete, allow_many=delete_all)
+            except AmbiguousSelection as err:
+                listing = "\n".join(f"  {r.doc_id}\t{r.source}" for r in err.matches)
+                _fail(f"{delete!r} matches {len(err.matches)} documents; name one by id or source, "
+                      f"or add --all to remove them all:\n{listing}", 1)
             if not removed:
                 _fail(f"no indexed document matches {delete!r} (see `ntm documents`)", 1)
             typer.echo(f"Removed {len(removed)} document(s): {', '.join(removed)}")
+            if any(r.startswith("catalogue-") for r in removed):
+                typer.echo("Note: catalogue cards come back on the next `ntm ingest` unless removed from "
+                           "knowledge/catalogue.yaml (or ingest with --no-catalogue).")
             return
         report = IngestReport()
         if catalogue:
@@ -94,7 +110,7 @@ def ingest(
         )
         _print_report(report)
         if report.skipped:
-            raise typer.Exit(1)
+            raise typer.Exit(SKIPPED_EXIT)
     finally:
         services.close()
 

@@ -60,15 +60,14 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     store = store or open_store(settings)
     try:
         embedder = embedder or build_embedder(settings)
+        shared = getattr(store, "backend", "") != "embedded"  # a server may have other writers
         indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
                           max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
-                          status_of=_status_lookup(settings))
+                          status_of=_status_lookup(settings), gc_grace_seconds=3600.0 if shared else 0.0)
     except BaseException:
         store.close()
         raise
-    # The embedded store has one writer (this process); a server may be written by others.
-    refresh_every = None if getattr(store, "backend", "") == "embedded" else 30.0
-    return Services(settings, embedder, store, indexer, Searcher(store, embedder, refresh_every))
+    return Services(settings, embedder, store, indexer, Searcher(store, embedder, 30.0 if shared else None))
 
 
 def ingest_catalogue(services: Services, report: IngestReport | None = None) -> IngestReport:

@@ -8,10 +8,14 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+_REPO = Path(__file__).resolve().parent.parent
+
+
 class Settings(BaseSettings):
     """Every knob of the assistant; `ntm` commands and the app read one instance."""
 
-    model_config = SettingsConfigDict(env_prefix="NTM_", env_file=".env", extra="ignore")
+    # The project's .env, then one in the current directory (later wins).
+    model_config = SettingsConfigDict(env_prefix="NTM_", env_file=(_REPO / ".env", ".env"), extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="All state: store, model cache, feedback")
     embedding_model: str = Field(
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = 150
     max_file_mb: int = 50
     ocr: str = Field("auto", description="auto | off")
-    knowledge_dir: Path = Field(Path(__file__).resolve().parent.parent / "knowledge")
+    knowledge_dir: Path = Field(_REPO / "knowledge", description="Folder holding catalogue.yaml")
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -21,6 +21,7 @@ class SqliteRegistry:
             " source TEXT NOT NULL, chunk_count INTEGER NOT NULL, meta TEXT NOT NULL)"
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.execute("SELECT count(*) FROM documents").fetchone()  # a damaged file fails here, not later
 
     def documents(self) -> dict[str, DocRecord]:
         """All rows, by doc id."""

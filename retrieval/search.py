@@ -66,6 +66,8 @@ class Searcher:
         sparse = query_vector(query) if mode in ("hybrid", "sparse") else None
         # Over-fetch: chunks of a version not yet switched on (interrupted ingest) are dropped here.
         hits = self.store.query(dense, sparse, limit * 2 + 5, flt)
+        if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
+            self.refresh()  # another process may have switched a document to a version we do not know yet
         results = []
         for hit in hits:
             p = hit.payload

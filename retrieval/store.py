@@ -95,8 +95,8 @@ class VectorStore(Protocol):
     def chunk_versions(self) -> set[str]:
         """Every document version that has chunks in the store (active or left by a crash)."""
 
-    def delete_version(self, version: str) -> None:
-        """Delete all chunks of one document version."""
+    def delete_version(self, version: str, written_before: float | None = None) -> None:
+        """Delete all chunks of one document version (only those written before a time, if given)."""
 
     def documents(self) -> dict[str, DocRecord]:
         """The document registry."""

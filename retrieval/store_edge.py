@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from pathlib import Path
 from typing import Sequence
 
@@ -51,7 +52,12 @@ class EdgeStore:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock_file = self._acquire_lock(self.path / ".lock")
-        self._registry = SqliteRegistry(self.path / "registry.sqlite")
+        try:
+            self._registry = SqliteRegistry(self.path / "registry.sqlite")
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise StoreError(f"the document registry {self.path / 'registry.sqlite'} is unreadable ({exc}); "
+                             f"move {self.path} aside and ingest again") from exc
         self._shard: qe.EdgeShard | None = None
         shard_dir = self.path / "chunks"
         if (shard_dir / "edge_config.json").exists():
@@ -123,11 +129,13 @@ class EdgeStore:
         flt = qe.Filter(must=[_condition("doc_id", doc_id)], must_not=must_not)
         self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
 
-    def delete_version(self, version: str) -> None:
-        """Delete every chunk of one document version."""
+    def delete_version(self, version: str, written_before: float | None = None) -> None:
+        """Delete the chunks of one document version (only older than `written_before`, if given)."""
         if self._shard is not None:
-            flt = qe.Filter(must=[_condition("doc_version", version)])
-            self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+            must = [_condition("doc_version", version)]
+            if written_before is not None:
+                must.append(qe.FieldCondition("written_at", range=qe.RangeFloat(lt=written_before)))
+            self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search."""

@@ -109,9 +109,12 @@ class ServerStore:
         must_not = [_condition("doc_version", keep_version)] if keep_version else None
         self._delete(qm.Filter(must=[_condition("doc_id", doc_id)], must_not=must_not))
 
-    def delete_version(self, version: str) -> None:
-        """Delete every chunk of one document version."""
-        self._delete(qm.Filter(must=[_condition("doc_version", version)]))
+    def delete_version(self, version: str, written_before: float | None = None) -> None:
+        """Delete the chunks of one document version (only older than `written_before`, if given)."""
+        must = [_condition("doc_version", version)]
+        if written_before is not None:
+            must.append(qm.FieldCondition(key="written_at", range=qm.Range(lt=written_before)))
+        self._delete(qm.Filter(must=must))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,23 @@ def real_embedder(built_model):
     from retrieval.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(built_model))
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Encode like Windows does: base letters from the code page, tones as combining marks."""
+    out = []
+    for ch in text:
+        try:
+            out.append(ch.encode("cp1258"))
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            out.append((base + tones).encode("cp1258"))
+    return b"".join(out)
+
+
+@pytest.fixture
+def cp1258():
+    """The legacy Windows Vietnamese encoder, for files written the way old office software did."""
+    return encode_cp1258

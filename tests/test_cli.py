@@ -46,10 +46,10 @@ def test_ingest_reports_then_search_and_documents_show_it(env):
     assert "tb-kiem-tra.txt" in listed.output and "1 document(s)" in listed.output
 
 
-def test_skipped_files_are_listed_with_reasons_and_exit_code_1(env, tmp_path):
+def test_skipped_files_are_listed_with_reasons_and_exit_code_3(env, tmp_path):
     (env / "trong.txt").write_text("  \n", encoding="utf-8")
     result = invoke("ingest", "--no-catalogue", str(env), str(tmp_path / "khong-co"))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "[empty]" in result.output and "[not_found]" in result.output
     assert "added 1" in result.output
 
