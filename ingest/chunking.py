@@ -181,15 +181,23 @@ def _text_atoms(text: str, s: int, e: int, limit: int) -> list[Atom]:
 
 def _words(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
     """Cut text[s:e] at spaces into parts of at most `limit` chars (hard cut inside a giant word)."""
+    # Positions only: measuring the stripped remainder on each step copied it and made a long
+    # unpunctuated line quadratic (minutes for a few million characters).
     out = []
-    while _size(text, s, e) > limit:
-        while text[s].isspace():
-            s += 1
+    hi = e
+    while hi > s and text[hi - 1].isspace():
+        hi -= 1
+    while True:
+        p = s
+        while p < hi and text[p].isspace():
+            p += 1
+        if hi - p <= limit:
+            return out + [(s, e)]
+        s = p
         cut = text.rfind(" ", s + 1, s + limit + 1)
         cut = cut if cut > s else s + limit
         out.append((s, cut))
         s = cut
-    return out + [(s, e)]
 
 
 def _atoms(text: str, s: int, e: int, tables: list[Table], max_chars: int) -> list[Atom]:

@@ -3,24 +3,25 @@ corpus header when present, else from the text. Pure functions; unsure fields ar
 
 from __future__ import annotations
 
-import datetime as _dt
+import logging
 import re
 import unicodedata
 
+from ingest.dates import DATE as _DATE
+from ingest.dates import iso as _iso
+from ingest.dates import parse_date
+from ingest.news import NewsFields, could_be_headline, is_chrome, is_vietnamese, news_fields
 from ingest.types import DocMeta, LoadedDocument, Mention
+
+log = logging.getLogger(__name__)
+__all__ = ["extract_metadata", "extract_metadata_strict", "find_mentions", "normalise_number", "parse_date"]
 
 _CODE = r"[A-ZĐ][A-Za-zĐđ0-9&]*"
 _NUM = (rf"\d{{1,5}}(?:/(?:19|20)\d\d)?/{_CODE}(?:-{_CODE})*"  # 318/QĐ-TTg, 51/2025/QĐ-TTg, 257/2025/QH15
         rf"|\d{{1,5}}-{_CODE}/{_CODE}(?:-{_CODE})*")  # party documents: 09-NQ/TU
 _NUMBER = re.compile(rf"(?<![\w/.-])(?:{_NUM})(?![\w/])")
 _SO = re.compile(rf"^[\s*_|#]*(?:Số(?:\s+hiệu)?|No\.)[\s*_|:.]*({_NUM})(?![\w/])", re.M)
-_DATE = (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)"  # 18/11/2025, 10-3-2023
-         r"|(\d{1,2})[\s*_]+tháng[\s*_]+(\d{1,2})[\s*_]+năm[\s*_]+((?:19|20)\d\d)")  # ngày 18 tháng 11 năm 2025
-_ANY_DATE = re.compile(_DATE)
 _PLACE_DATE = re.compile(r",[\s*_]*ngày[\s*_]+(" + _DATE + ")")
-_DATE_LINE = re.compile(  # "Thứ Hai, 27/03/2023 - 09:19" alone on its line
-    r"^[\W_]*(?:[^\W\d_]+(?: [^\W\d_]+)?\s*,\s*)?(" + _DATE + r")(?:\s*[-|,]?\s*\d{1,2}:\d\d)?[\W_]*$", re.M)
-_DATE_TIME = re.compile(r"(" + _DATE + r")\s*[-|,]?\s*\d{1,2}:\d\d\b")
 _MENTION_DATE = re.compile(r"[\s,]*(?:của[^\d,;.()\n]{1,40}?\s)?(?:ban hành\s)?ngày[\s*_]+(" + _DATE + ")")
 _EFFECTIVE = re.compile(r"(?:Luật|Nghị định|Quyết định|Thông tư|Nghị quyết|Chỉ thị|Văn bản) này có hiệu lực"
                         r"(?: thi hành)?(?: kể)? từ ngày\s+(ký|" + _DATE + ")")
@@ -72,20 +73,6 @@ def normalise_number(s: str) -> str:
         canon = _CANON.get(_fold(letters).upper())
         out.append((canon or (letters.upper() if letters.islower() else letters)) + digits)
     return "".join(out)
-
-
-def parse_date(s: str) -> str | None:
-    """ISO date of the first "18/11/2025", "10-3-2023" or "ngày 18 tháng 11 năm 2025" in s."""
-    m = _ANY_DATE.search(s or "")
-    return _iso(m.groups()) if m else None
-
-
-def _iso(groups: tuple[str | None, ...]) -> str | None:
-    d, mo, y = [g for g in groups if g is not None][-3:]
-    try:
-        return _dt.date(int(y), int(mo), int(d)).isoformat()
-    except ValueError:
-        return None
 
 
 def _code_parts(number: str) -> tuple[str | None, str | None, bool]:
@@ -185,13 +172,6 @@ def _issuer_from_letterhead(head: str) -> str | None:
     return None
 
 
-def _news_date(text: str) -> str | None:
-    """Publication date: a line near the top that is only a date, or a date with a time of day."""
-    top = "\n".join(text.splitlines()[:15])
-    m = _DATE_LINE.search(top) or _DATE_TIME.search(top)
-    return _iso(m.groups()[1:]) if m else None
-
-
 def find_mentions(text: str, own: str | None = None) -> tuple[Mention, ...]:
     """Document numbers cited in the text, each with the date written next to it, first-seen order."""
     found: dict[str, str | None] = {}
@@ -210,12 +190,14 @@ def find_mentions(text: str, own: str | None = None) -> tuple[Mention, ...]:
 def extract_metadata(doc: LoadedDocument) -> DocMeta:
     """DocMeta from the header fields when present, else from the letterhead, headings and dates."""
     try:
-        return _extract(doc)
-    except Exception:  # odd input must never stop ingestion; a bare DocMeta is still usable
+        return extract_metadata_strict(doc)
+    except Exception:  # odd input must never stop ingestion, but a bug must show in the log
+        log.exception("metadata extraction failed for %s; indexing it without metadata", doc.source)
         return DocMeta()
 
 
-def _extract(doc: LoadedDocument) -> DocMeta:
+def extract_metadata_strict(doc: LoadedDocument) -> DocMeta:
+    """extract_metadata without its safety net: exceptions propagate (for tests and debugging)."""
     header = {k.strip().lower(): v.strip() for k, v in doc.header}
     text = doc.text or ""
     lines = _lines(text)
@@ -233,6 +215,7 @@ def _extract(doc: LoadedDocument) -> DocMeta:
                 or ("Công văn" if number and not type_code and not has_year else None)
                 or ("Công văn" if vv else None) or (None if number else "Bài báo"))
     news = doc_type == "Bài báo"
+    page = news_fields(text) if news else None
 
     issuer = None
     if raw := header.get("cơ quan ban hành") or header.get("nơi ban hành"):
@@ -249,7 +232,7 @@ def _extract(doc: LoadedDocument) -> DocMeta:
             signed = parse_date(header[key])
     if signed is None:
         pd = None if news else _PLACE_DATE.search(text[:4000])
-        signed = _iso(pd.groups()[1:]) if pd else _news_date(text) if news else None
+        signed = _iso(pd.groups()[1:]) if pd else page.date if page else None
 
     effective = parse_date(header["ngày hiệu lực"]) if header.get("ngày hiệu lực") else None
     if effective is None and not news and not header.get("ngày hiệu lực"):
@@ -262,6 +245,21 @@ def _extract(doc: LoadedDocument) -> DocMeta:
     if not title and vv:
         title = _vv_title(vv.group(1), _lines(text[vv.end() + 1:], 4))
     if not title:
-        title = next((ln for ln in lines if ln and not _SEPARATOR.match(ln)), None)
+        title = _fallback_title(doc, lines, page)
     return DocMeta(number=number, doc_type=doc_type, issuer=issuer, signed_date=signed,
                    effective_date=effective, title=title, mentions=find_mentions(text, number))
+
+
+def _fallback_title(doc: LoadedDocument, lines: list[str], page: NewsFields | None) -> str | None:
+    """Title without header or trích yếu: a news headline above its date, the loader's title hint
+    (HTML <title>/h1, DOCX/PDF title) unless it is site chrome, a headline-like line, the first line."""
+    if page and page.headline:
+        return page.headline
+    vietnamese = is_vietnamese(doc.text or "")
+    hint = " ".join((doc.title_hint or "").split()).strip("*_#").strip()
+    if any(c.isalnum() for c in hint) and not is_chrome(hint, vietnamese):
+        return hint
+    if page and page.first_line:
+        return page.first_line
+    return next((ln for ln in lines if could_be_headline(ln, vietnamese)), None) \
+        or next((ln for ln in lines if ln and not _SEPARATOR.match(ln)), None)

@@ -80,11 +80,11 @@ def _open(data: bytes, source: str, warnings: list[str]) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
     except Exception as exc:
-        hint = "the file looks truncated (no %%EOF marker): download or export it again" if truncated \
+        hint = "the file looks truncated (no %EOF marker): download or export it again" if truncated \
             else "re-export or re-download it"
         raise IngestError(source, errors.CORRUPT,
                           f"PDF cannot be parsed ({type(exc).__name__}: {exc}); {hint}") from None
-    if reader.is_encrypted:
+    if reader.is_encrypted:  # already read (and any trailer error raised) inside PdfReader()
         try:
             opened = reader.decrypt("")
         except DependencyError:

@@ -178,6 +178,15 @@ def _dehyphenate(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def strip_controls(text: str) -> tuple[str, int]:
+    """Text without C0 control characters and DEL (tab, newline, CR kept; form feed and vertical tab
+    become newlines) and how many were removed."""
+    # \f and \v separate pages and lines in exported text; dropping them would glue words together.
+    text = text.replace("\f", "\n").replace("\v", "\n")
+    cleaned, removed = _CONTROL.subn("", text)
+    return cleaned, removed
+
+
 def repair_pdf_text(text: str) -> str:
     """Repair PDF-extraction artefacts: split syllables, soft hyphens, ligatures, odd spaces, hyphenation."""
     text = _CONTROL.sub("", text.translate(_ZERO_WIDTH).replace("\f", "\n"))

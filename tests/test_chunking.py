@@ -239,6 +239,38 @@ def test_single_sentence_longer_than_limit_is_cut_at_word_boundaries() -> None:
         assert re.search(r"thôn\d+\.?$", c.text)
 
 
+def test_giant_unpunctuated_line_chunks_in_linear_time() -> None:
+    # synthetic fixture: a ~2 M-character line with spaces but no punctuation or newline
+    text = ("thôn xóm nông thôn mới " * 90_000).strip()
+    doc = _doc(text)
+    chunks = chunk_document(doc, max_chars=1200, overlap=150)
+    _check_invariants(doc, chunks, 1200)
+    # Word-bounded slivers packed greedily: close to one chunk per max_chars of text.
+    assert len(text) / 1200 <= len(chunks) <= len(text) / 1200 * 1.3
+
+
+class _CountingStr(str):
+    """A str that adds up how many characters its slices copy."""
+
+    copied = 0
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(key, slice):
+            _CountingStr.copied += len(out)
+        return out
+
+
+def test_long_sentence_split_copies_linear_amount_of_text() -> None:
+    # synthetic fixture: 200 k characters, no sentence end; the old splitter re-sliced the whole
+    # remainder for every word run (~n²/150 characters copied, here ~270 M).
+    text = _CountingStr(("đường giao thông liên xã " * 8_000).strip())
+    _CountingStr.copied = 0
+    chunks = chunk_document(_doc(text), max_chars=1200, overlap=150)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    assert _CountingStr.copied < 40 * len(text), _CountingStr.copied
+
+
 def test_pdf_chunks_carry_the_page_of_their_start() -> None:
     page1 = "Điều 1. Mục tiêu\nNâng cao thu nhập của người dân nông thôn.\n"
     page2 = "Điều 2. Giải pháp\nPhát triển hợp tác xã kiểu mới.\n"

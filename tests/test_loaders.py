@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import unicodedata
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -108,9 +110,9 @@ def test_html_keeps_content_and_drops_chrome(tmp_path):
     assert doc.title_hint == "Bộ tiêu chí xã nông thôn mới"
 
 
-def test_html_with_declared_legacy_charset(tmp_path):
+def test_html_with_declared_legacy_charset(tmp_path, cp1258):
     html = '<html><head><meta charset="windows-1258"></head><body><p>Xã đạt chuẩn</p></body></html>'
-    doc = load_file(_write(tmp_path, "old.htm", _cp1258(html)), "old.htm")  # synthetic fixture
+    doc = load_file(_write(tmp_path, "old.htm", cp1258(html)), "old.htm")  # synthetic fixture
     assert doc.text == "Xã đạt chuẩn"
 
 
@@ -159,23 +161,9 @@ def test_utf8_bom_and_utf16(tmp_path):
     assert doc.text == body
 
 
-def _cp1258(text: str) -> bytes:
-    """Encode like Windows does: base letters from the code page, tones as combining marks."""
-    out = []
-    for ch in text:
-        try:
-            out.append(ch.encode("cp1258"))
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", ch)
-            tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
-            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-            out.append((base + tones).encode("cp1258"))
-    return b"".join(out)
-
-
-def test_cp1258_text_is_decoded_and_composed(tmp_path):
+def test_cp1258_text_is_decoded_and_composed(tmp_path, cp1258):
     body = "Bộ tiêu chí quốc gia về xã nông thôn mới giai đoạn 2021 - 2025"  # synthetic fixture
-    data = _cp1258(body)
+    data = cp1258(body)
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     doc = load_file(_write(tmp_path, "cp.txt", data), "cp.txt")
@@ -233,11 +221,145 @@ def test_corrupt_and_truncated_pdf(tmp_path):
     whole = _pdf_bytes([PAGE1, PAGE2])
     err = _error(_write(tmp_path, "cut.pdf", whole[: len(whole) // 2]))
     assert err.code == errors.CORRUPT and "truncated" in err.reason
+    assert "(no %EOF marker)" in err.reason and "%%" not in err.reason
 
 
 def test_corrupt_docx(tmp_path):
     err = _error(_write(tmp_path, "bad.docx", b"this is not a zip file"))
     assert err.code == errors.CORRUPT and ".docx" in err.reason
+
+
+def _docx_bytes(text: str = "Xã Hòa Bình đạt chuẩn nông thôn mới.") -> bytes:
+    """synthetic fixture: a one-paragraph Word file."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def _with_zip_version(data: bytes, version: bytes) -> bytes:
+    """The archive with "version needed to extract" patched in every local and central file header."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    for info in infos:  # local header: signature, then the version at +4
+        assert out[info.header_offset:info.header_offset + 4] == b"PK\x03\x04"
+        out[info.header_offset + 4:info.header_offset + 6] = version
+    central = int.from_bytes(out[-6:-2], "little")  # end-of-central-directory record (no comment)
+    for _ in infos:  # central header: signature, version made by, then the version needed at +6
+        assert out[central:central + 4] == b"PK\x01\x02"
+        out[central + 6:central + 8] = version
+        name_len, extra_len, comment_len = (int.from_bytes(out[central + k:central + k + 2], "little")
+                                            for k in (28, 30, 32))
+        central += 46 + name_len + extra_len + comment_len
+    return bytes(out)
+
+
+def test_docx_with_damaged_zip_version_is_corrupt_not_a_crash(tmp_path):
+    data = _with_zip_version(_docx_bytes(), b"\x9c\x00")  # "version 15.6": zipfile raises NotImplementedError
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(io.BytesIO(data))
+    err = _error(_write(tmp_path, "hong.docx", data))
+    assert err.code == errors.CORRUPT and "zip file version" in err.reason and ".docx" in err.reason
+    err = _error(_write(tmp_path, "hong.txt", data))  # the same bytes under a text name
+    assert err.code == errors.ENCODING and "ZIP" in err.reason
+
+
+def test_docx_body_with_an_xml_comment_loads(tmp_path):
+    docx = pytest.importorskip("docx")
+    from lxml import etree
+
+    document = docx.Document()  # synthetic fixture
+    document.add_paragraph("Điều 1. Phạm vi")
+    document.element.body.insert(0, etree.Comment("ghi chú của trình soạn thảo"))
+    path = tmp_path / "qd.docx"
+    document.save(str(path))
+    assert load_file(path, "qd.docx").text == "Điều 1. Phạm vi"
+
+
+def test_docx_and_html_parser_failures_are_corrupt(tmp_path, monkeypatch):
+    from ingest import markup
+
+    def boom(*args, **kwargs):
+        raise ValueError("synthetic parser failure")
+
+    monkeypatch.setattr(markup, "_html_lines", boom)
+    err = _error(_write(tmp_path, "p.html", "<html><body><p>Xã đạt chuẩn</p></body></html>"))
+    assert err.code == errors.CORRUPT and "HTML cannot be parsed" in err.reason and "ValueError" in err.reason
+    monkeypatch.setattr(markup, "_row_line", boom)
+    docx = pytest.importorskip("docx")
+    document = docx.Document()  # synthetic fixture: a table, whose rows go through _row_line
+    document.add_table(rows=1, cols=2).cell(0, 0).text = "STT"
+    document.save(str(tmp_path / "bang.docx"))
+    err = _error(tmp_path / "bang.docx")
+    assert err.code == errors.CORRUPT and "Word file content is damaged" in err.reason
+
+
+@pytest.mark.parametrize("name", ["tin.txt", "tin.md"])
+def test_control_characters_are_removed_from_text(tmp_path, name):
+    # synthetic fixture: NUL, BEL and ESC inside the body, a form feed between two pages
+    data = "Tiêu đề: Mẫu\n" + "=" * 20 + "\nXã\x00 Hòa\x07 Bình\x1b đạt chuẩn.\fTrang hai.\r\n"
+    doc = load_file(_write(tmp_path, name, data), name)
+    assert doc.text == "Xã Hòa Bình đạt chuẩn.\nTrang hai."
+    assert doc.header == (("Tiêu đề", "Mẫu"),)
+    assert "removed 3 control character(s)" in doc.warnings
+
+
+def test_control_characters_are_removed_from_html(tmp_path):
+    html = "<html><head><title>Tin\x00 tức</title></head><body><p>Xã\x00 Hòa&#1; Bình</p></body></html>"
+    doc = load_file(_write(tmp_path, "tin.html", html), "tin.html")  # synthetic fixture
+    assert doc.text == "Xã Hòa Bình" and doc.title_hint == "Tin tức"
+    assert "removed 1 control character(s)" in doc.warnings  # the raw NUL in the body text
+    assert "removed 1 control character(s)" in doc.warnings[1:]  # and the &#1; entity
+
+
+def test_mostly_control_characters_is_binary(tmp_path):
+    data = ("\x00\x01\x02\x03" * 200 + "xã").encode("utf-8")  # synthetic fixture: valid UTF-8, not text
+    err = _error(_write(tmp_path, "x.txt", data))
+    assert err.code == errors.ENCODING and "control characters" in err.reason
+
+
+def test_html_title_prefers_the_h1_over_a_title_with_the_site_name(tmp_path):
+    html = ("<html><head><title>Xã Hòa Bình về đích nông thôn mới - Báo Làng Quê</title></head>"
+            "<body><h1>Xã Hòa Bình về đích nông thôn mới</h1><p>Nội dung.</p></body></html>")
+    doc = load_file(_write(tmp_path, "tin.html", html), "tin.html")  # synthetic fixture
+    assert doc.title_hint == "Xã Hòa Bình về đích nông thôn mới"
+
+
+needs_links = pytest.mark.skipif(not hasattr(os, "symlink") or not hasattr(os, "mkfifo"),
+                                 reason="needs symbolic links and named pipes")
+
+
+@needs_links
+def test_special_paths_are_ingest_errors(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.symlink(tmp_path / "missing.txt", tmp_path / "broken.txt")
+    os.symlink(tmp_path / "loop.txt", tmp_path / "loop.txt")
+    err = _error(tmp_path / "pipe.txt")  # must not block reading the pipe
+    assert err.code == errors.UNSUPPORTED and "not a regular file" in err.reason
+    err = _error(tmp_path / "broken.txt")
+    assert err.code == errors.NOT_FOUND and "broken symbolic link" in err.reason
+    err = _error(tmp_path / "loop.txt")
+    assert err.code == errors.NOT_FOUND and "loop" in err.reason
+    if os.path.exists("/dev/null"):
+        err = _error(Path("/dev/null"))
+        assert err.code == errors.UNSUPPORTED and "not a regular file" in err.reason
+
+
+@needs_links
+def test_iter_input_files_yields_broken_links_and_loops(tmp_path):
+    root = tmp_path / "corpus"  # synthetic fixture
+    root.mkdir()
+    (root / "a.txt").write_text("nông thôn mới", encoding="utf-8")
+    os.symlink(root / "missing.txt", root / "broken.txt")
+    os.symlink(root / "loop.txt", root / "loop.txt")
+    os.symlink(root, root / "self")  # a link to its own folder: not followed, so no endless walk
+    found = [source for _, source in iter_input_files([str(root)])]
+    assert found == [str(root / n) for n in ("a.txt", "broken.txt", "loop.txt")]
+    # given directly, a broken link is yielded too, so load_file can name the problem
+    assert [s for _, s in iter_input_files([str(root / "broken.txt")])] == [str(root / "broken.txt")]
 
 
 def test_encrypted_pdf(tmp_path):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pytest
 
-from ingest.metadata import extract_metadata, find_mentions, normalise_number, parse_date
+from ingest import metadata
+from ingest.loaders import load_file
+from ingest.metadata import extract_metadata, extract_metadata_strict, find_mentions, normalise_number, parse_date
 from ingest.types import DocMeta, LoadedDocument, Mention
 
 
@@ -173,7 +178,110 @@ def test_dates_and_plain_numbers_are_not_mistaken_for_document_numbers() -> None
     assert find_mentions(text) == ()
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "Số:", "Số: ///", "QUYẾT ĐỊNH", "V/v", "ngày 99 tháng 99 năm 9999"])
+@pytest.mark.parametrize("text", ["", "\n\n", "Số:", "Số: ///", "QUYẾT ĐỊNH", "V/v", "ngày 99 tháng 99 năm 9999",
+                                  "|", "**", "Ngày 31-02-2024", "22:11 | 99/99/2024", "Đăng lúc:", "RSS\nHotline:"])
 def test_odd_text_never_raises(text: str) -> None:
-    meta = extract_metadata(_doc(text))
+    # The unguarded function: a bug on odd input must fail here, not vanish into an empty DocMeta.
+    meta = extract_metadata_strict(_doc(text))
     assert isinstance(meta, DocMeta) and meta.number is None and meta.signed_date is None
+
+
+def test_guard_logs_the_exception_and_returns_empty_metadata(monkeypatch, caplog) -> None:
+    def broken(text: str):
+        raise RuntimeError("synthetic bug")
+
+    monkeypatch.setattr(metadata, "news_fields", broken)
+    with caplog.at_level(logging.ERROR, logger="ingest.metadata"):
+        meta = extract_metadata(LoadedDocument(source="tin/bai.txt", media_type="text", text=NEWS))
+    assert meta == DocMeta()
+    [record] = [r for r in caplog.records if r.name == "ingest.metadata"]
+    assert "tin/bai.txt" in record.getMessage() and record.exc_info and record.exc_info[0] is RuntimeError
+
+
+# synthetic fixtures: saved news pages whose first lines are website chrome, one per date style
+SITE_HEADER_NEWS = """Thứ ba 14/05/2031 08:05 24h qua English RSS
+Hotline: 012 345 6789
+
+Xã Hòa Lộc hoàn thành bộ tiêu chí nông thôn mới kiểu mẫu sớm một năm
+
+21:40 | 03/02/2031
+
+(Tin địa phương) – Sau ba năm triển khai, xã Hòa Lộc đã về đích sớm.
+"""
+SLOGAN_NEWS = """TOÀN DÂN CHUNG SỨC XÂY DỰNG QUÊ HƯƠNG GIÀU ĐẸP, VĂN MINH!
+
+Hội nghị sơ kết chương trình nông thôn mới của huyện Đồng Xanh
+
+Đăng lúc: 09:05:17 12/06/2031 (GMT+7)
+100%
+
+Sáng 11/6, huyện Đồng Xanh tổ chức hội nghị sơ kết.
+"""
+TEMPLATE_NEWS = """xem chi tiet tin - Cổng thông tin nông thôn mới tỉnh An Lạc
+
+
+
+Tỉnh An Lạc đặt mục tiêu thêm năm xã đạt chuẩn nông thôn mới năm 2031.
+
+Ngày 07-07-2031
+
+Ngày 30 tháng 6 năm 2031, Ban chỉ đạo tỉnh đã ban hành kế hoạch mới.
+"""
+DASH_TIME_NEWS = """Trang chủ » Tin tức » Nông thôn mới
+Đăng nhập
+
+Thôn Bắc Sơn làm đường bê tông liên thôn bằng vốn nhân dân đóng góp
+
+19/09/2031 - 15:45
+
+A A
+
+Người dân thôn Bắc Sơn đã hiến đất làm đường.
+"""
+
+
+@pytest.mark.parametrize(("text", "date", "title"), [
+    (SITE_HEADER_NEWS, "2031-02-03", "Xã Hòa Lộc hoàn thành bộ tiêu chí nông thôn mới kiểu mẫu sớm một năm"),
+    (SLOGAN_NEWS, "2031-06-12", "Hội nghị sơ kết chương trình nông thôn mới của huyện Đồng Xanh"),
+    (TEMPLATE_NEWS, "2031-07-07", "Tỉnh An Lạc đặt mục tiêu thêm năm xã đạt chuẩn nông thôn mới năm 2031."),
+    (DASH_TIME_NEWS, "2031-09-19", "Thôn Bắc Sơn làm đường bê tông liên thôn bằng vốn nhân dân đóng góp"),
+])
+def test_news_date_and_headline_skip_site_chrome(text: str, date: str, title: str) -> None:
+    # title_hint as the text loader sets it: the first line, here chrome
+    doc = LoadedDocument(source="t", media_type="text", text=text, title_hint=text.splitlines()[0])
+    meta = extract_metadata_strict(doc)
+    assert (meta.doc_type, meta.number, meta.signed_date, meta.title) == ("Bài báo", None, date, title)
+
+
+def test_site_render_date_alone_is_not_the_publication_date() -> None:
+    # synthetic fixture: a bare render date above the headline, the article's date below it
+    text = "Thứ Tư, 01/10/2031\n\nHợp tác xã Tân Phú mở rộng vùng trồng lúa hữu cơ\n\n15/08/2031 07:30\n\nNội dung."
+    meta = extract_metadata_strict(_doc(text))
+    assert meta.signed_date == "2031-08-15" and meta.title == "Hợp tác xã Tân Phú mở rộng vùng trồng lúa hữu cơ"
+
+
+# synthetic fixture: a saved news page without a date line; <title> is the only clean headline
+HTML_NEWS = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>Xã Bình An đón bằng công nhận nông thôn mới nâng cao</title></head>
+<body><div>Giới thiệu</div><p>Chiều qua, xã Bình An tổ chức lễ đón bằng công nhận. Hàng trăm người dân đã
+đến dự và chúc mừng thành quả sau nhiều năm chung sức xây dựng quê hương, với đường sá, trường học và nhà văn
+hóa được nâng cấp; thu nhập bình quân đầu người tăng gần gấp đôi so với năm đầu tiên của giai đoạn.</p>
+</body></html>"""
+
+
+def test_title_falls_back_to_the_html_title_hint(tmp_path: Path) -> None:
+    path = tmp_path / "tin.html"
+    path.write_text(HTML_NEWS, encoding="utf-8")
+    doc = load_file(path, "tin.html")
+    assert doc.text.startswith("Giới thiệu\n")
+    assert extract_metadata_strict(doc).title == "Xã Bình An đón bằng công nhận nông thôn mới nâng cao"
+
+
+def test_chrome_title_hint_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "tin.html"
+    path.write_text(HTML_NEWS.replace("<title>Xã Bình An đón", "<title>xem chi tiet tin - Xã Bình An đón"),
+                    encoding="utf-8")
+    doc = load_file(path, "tin.html")
+    assert doc.title_hint.startswith("xem chi tiet tin")
+    title = extract_metadata_strict(doc).title
+    assert title and not title.startswith("xem chi tiet")

@@ -14,6 +14,7 @@ from ingest.textnorm import (
     looks_vietnamese,
     nfc,
     repair_pdf_text,
+    strip_controls,
     strip_diacritics,
 )
 
@@ -136,3 +137,10 @@ def test_decode_tcvn3():
     assert decode_tcvn3(data) == "Mường Nông thôn mới"
     # .VnTimeH headings reuse the lowercase codes: an all-caps word is uppercased whole
     assert decode_tcvn3("§iÒu 1. N«NG TH«N C\xf1A".encode("latin-1")) == "Điều 1. NÔNG THÔN CỦA"
+
+
+def test_strip_controls_keeps_tabs_and_line_ends():
+    # synthetic fixture: NUL, BEL, ESC, DEL removed; tab, CR, LF kept; form feed and VT become newlines
+    text = "Xã\x00 Hòa\tBình\x07\r\nđạt\x1b chuẩn\x7f\ftrang\vhai"
+    assert strip_controls(text) == ("Xã Hòa\tBình\r\nđạt chuẩn\ntrang\nhai", 4)
+    assert strip_controls("Không có gì lạ") == ("Không có gì lạ", 0)

@@ -1,0 +1,25 @@
+"""Vietnamese date patterns ("18/11/2025", "10-3-2023", "ngày 18 tháng 11 năm 2025") and their ISO form."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+DATE = (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)"  # 18/11/2025, 10-3-2023
+        r"|(\d{1,2})[\s*_]+tháng[\s*_]+(\d{1,2})[\s*_]+năm[\s*_]+((?:19|20)\d\d)")  # ngày 18 tháng 11 năm 2025
+ANY_DATE = re.compile(DATE)
+
+
+def iso(groups: tuple[str | None, ...]) -> str | None:
+    """ISO date from match groups ending with day, month, year (unused alternatives None)."""
+    d, mo, y = [g for g in groups if g is not None][-3:]
+    try:
+        return _dt.date(int(y), int(mo), int(d)).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_date(s: str) -> str | None:
+    """ISO date of the first "18/11/2025", "10-3-2023" or "ngày 18 tháng 11 năm 2025" in s."""
+    m = ANY_DATE.search(s or "")
+    return iso(m.groups()) if m else None
