@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class SearchHit(BaseModel):
-    """One chunk in a search response."""
+    """One chunk in a search response (the API's view of retrieval.search.SearchResult)."""
 
     score: float
     doc_id: str
@@ -123,8 +123,7 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
             return JSONResponse({"detail": "the query is empty"}, status_code=422)
         started = time.perf_counter()
         results = state.services.searcher.search(q, limit=limit, mode=mode)
-        hits = [SearchHit(score=r.score, doc_id=r.doc_id, number=r.number, title=r.title, path=r.path,
-                          page=r.page, source=r.source, status=r.status, text=r.text) for r in results]
+        hits = [SearchHit.model_validate(r, from_attributes=True) for r in results]
         return SearchResponse(query=q, mode=mode, results=hits, latency_ms=(time.perf_counter() - started) * 1000)
 
     return app
