@@ -37,6 +37,8 @@ class IngestReport:
     chunks: int = 0
     skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, code, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, what the loader noticed)
+    missing: list[str] = field(default_factory=list)  # indexed from a given folder, file now gone
+    pruned: list[str] = field(default_factory=list)  # of those, removed from the index (--prune)
     cleaned_versions: int = 0
 
     @property
@@ -149,8 +151,12 @@ class Indexer:
         return ("updated" if known is not None else "added"), record
 
     def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
-                     report: IngestReport | None = None) -> IngestReport:
-        """Ingest files and folders; bad files are reported and skipped, stored documents are never lost."""
+                     report: IngestReport | None = None, prune: bool = False) -> IngestReport:
+        """Ingest files and folders; bad files are reported and skipped, stored documents are never lost.
+
+        Documents once ingested from a given folder whose files are gone are reported as missing, and
+        removed only with `prune` (a renamed or deleted file should not silently vanish from the index).
+        """
         report = report or IngestReport()
         report.cleaned_versions += self.collect_garbage()
         files: list[tuple[Path, str]] = []
@@ -171,6 +177,16 @@ class Indexer:
             except Exception as exc:  # one bad file must not end the run; the report names it
                 log.exception("unexpected error on %s", source)
                 report.skipped.append((source, "error", f"unexpected {type(exc).__name__}: {exc}"))
+        folders = [os.path.abspath(p) + os.sep for p in paths if os.path.isdir(p)]
+        for rec in list(known.values()):
+            where = os.path.abspath(rec.source)
+            if rec.meta.get("kind") == "document" and any(where.startswith(f) for f in folders) \
+                    and not os.path.lexists(where):
+                report.missing.append(rec.source)
+                if prune:
+                    self.store.remove_document(rec.doc_id)
+                    self.store.delete_chunks(rec.doc_id)
+                    report.pruned.append(rec.source)
         return report
 
     def _ingest_one(self, path: Path, source: str, known: dict[str, DocRecord], by_sha: dict[str, set[str]],

@@ -67,6 +67,9 @@ def _print_report(report) -> None:
         typer.echo(f"  skipped [{code}] {reason if reason.startswith(source) else source + ': ' + reason}")
     for source, warning in report.warnings:
         typer.echo(f"  warning {source}: {warning}")
+    for source in report.missing:
+        state = "removed from the index" if source in report.pruned else "still indexed; --prune removes it"
+        typer.echo(f"  missing {source}: file no longer exists ({state})")
 
 
 @app.command()
@@ -74,6 +77,7 @@ def ingest(
     paths: List[str] = typer.Argument(None, help="Files or folders to ingest (PDF, DOCX, HTML, TXT, MD)."),
     delete: Optional[str] = typer.Option(None, "--delete", help="Remove one document: id, source path or number."),
     delete_all: bool = typer.Option(False, "--all", help="With --delete: remove every document that matches."),
+    prune: bool = typer.Option(False, "--prune", help="Remove documents whose files vanished from the given folders."),
     catalogue: bool = typer.Option(True, "--catalogue/--no-catalogue", help="Also index knowledge/catalogue.yaml."),
 ) -> None:
     """Ingest documents (idempotent); the catalogue is always included unless --no-catalogue.
@@ -105,7 +109,7 @@ def ingest(
         if catalogue:
             ingest_catalogue(services, report)
         services.indexer.ingest_paths(
-            paths or [], report=report,
+            paths or [], report=report, prune=prune,
             progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
         )
         _print_report(report)

@@ -46,7 +46,7 @@ def test_copy_is_indexed_once_its_twin_changes_or_is_renamed(store, fake_embedde
     assert any("12/5/2031" in h.text for h in hits) and any("20/6/2031" in h.text for h in hits)
 
 
-def test_renamed_file_is_indexed_under_its_new_name(store, fake_embedder, tmp_path):
+def test_renamed_file_is_indexed_under_its_new_name_and_the_old_one_reported(store, fake_embedder, tmp_path):
     folder = tmp_path / "ren"
     folder.mkdir()
     (folder / "cu.txt").write_text(NOTICE, encoding="utf-8")
@@ -55,6 +55,10 @@ def test_renamed_file_is_indexed_under_its_new_name(store, fake_embedder, tmp_pa
     (folder / "cu.txt").rename(folder / "moi.txt")
     report = indexer.ingest_paths([str(folder)])
     assert report.added == [str(folder / "moi.txt")] and not report.skipped
+    assert report.missing == [str(folder / "cu.txt")] and _sources(store) == {"cu.txt", "moi.txt"}
+    pruned = indexer.ingest_paths([str(folder)], prune=True)
+    assert pruned.pruned == [str(folder / "cu.txt")] and _sources(store) == {"moi.txt"}
+    assert store.count() == sum(r.chunk_count for r in store.documents().values())
 
 
 def test_header_only_edit_updates_the_metadata(store, fake_embedder, tmp_path):
