@@ -34,10 +34,8 @@ def index_catalogue(indexer: Indexer, path: Path, report: IngestReport | None = 
         sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
         outcome, record = indexer.index_document(doc_id, doc, meta, file_sha=sha, known=known.get(doc_id),
                                                  extra={"kind": "catalogue", "status": entry.status})
-        getattr(report, outcome).append(source)
-        report.chunks += record.chunk_count if outcome != "unchanged" else 0
+        report.count(source, outcome, record)
     for doc_id, rec in known.items():
         if doc_id not in wanted and rec.meta.get("kind") == "catalogue":  # an entry removed from the catalogue
-            indexer.store.remove_document(doc_id)
-            indexer.store.delete_chunks(doc_id)
+            indexer.remove(doc_id)
     return report

