@@ -9,6 +9,7 @@ import pytest
 from ingest.pipeline import Indexer
 from retrieval.search import Searcher
 from retrieval.store_edge import EdgeStore
+from tests_support import HookedEmbedder
 
 # synthetic fixture: a short decision and a short plan, written for these tests
 DECISION = """QUYẾT ĐỊNH
@@ -31,22 +32,9 @@ II. GIẢI PHÁP
 """
 
 
-class CountingEmbedder:
-    """Wraps an embedder and counts passages embedded, to prove re-ingest does no work."""
-
-    def __init__(self, inner, fail_after: int | None = None, failure: BaseException | None = None) -> None:
-        self.inner, self.fail_after, self.passages = inner, fail_after, 0
-        self.failure = failure or KeyboardInterrupt()  # Ctrl-C: stops the run, like a crash
-        self.name, self.dim = inner.name, inner.dim
-
-    def embed_queries(self, texts):
-        return self.inner.embed_queries(texts)
-
-    def embed_passages(self, texts):
-        if self.fail_after is not None and self.passages >= self.fail_after:
-            raise self.failure
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
+def _ctrl_c_after_32(embedder) -> None:
+    if embedder.passages >= 32:
+        raise KeyboardInterrupt  # Ctrl-C mid-way: stops the run, like a crash
 
 
 @pytest.fixture
@@ -81,7 +69,7 @@ def test_ingest_then_search_reports_sources_as_given(store, fake_embedder, corpu
 
 def test_reingesting_unchanged_files_does_no_work(store, fake_embedder, corpus):
     Indexer(store, fake_embedder).ingest_paths([str(corpus)])
-    counted = CountingEmbedder(fake_embedder)
+    counted = HookedEmbedder(fake_embedder)
     before = store.count()
     report = Indexer(store, counted).ingest_paths([str(corpus)])
     assert len(report.unchanged) == 2 and report.chunks == 0
@@ -103,7 +91,7 @@ def test_interrupted_replacement_keeps_the_previous_version_searchable(store, fa
     long_decision = DECISION + "".join(f"\nĐiều {n}. Nội dung thử số {n}\nCây xanh loại {n}." for n in range(3, 80))
     (corpus / "qd-cay-xanh.txt").write_text(long_decision.replace("500 cây", "900 cây"), encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
-        Indexer(store, CountingEmbedder(fake_embedder, fail_after=32)).ingest_paths([str(corpus)])
+        Indexer(store, HookedEmbedder(fake_embedder, before_batch=_ctrl_c_after_32)).ingest_paths([str(corpus)])
     assert store.documents() == old_docs  # the switch never happened
     assert "500 cây" in _top_text(store, fake_embedder, "cây xanh mỗi thôn")
     # the next run finishes the job and removes the half-written version

@@ -14,6 +14,7 @@ from retrieval.search import Searcher
 from retrieval.store import StoreError
 from retrieval.store_edge import EdgeStore
 from retrieval.store_server import ServerStore
+from tests_support import HookedEmbedder
 
 # synthetic fixtures
 NOTICE = "Thông báo: đoàn kiểm tra làm việc tại xã Hòa An ngày 12/5/2031.\n"
@@ -134,29 +135,17 @@ def test_damaged_registry_is_a_clear_store_error(tmp_path):
         EdgeStore(tmp_path / "s")
 
 
-class _WritesDuring:
-    """Embedder that lets another process run in the middle of a write."""
-
-    def __init__(self, inner, during) -> None:
-        self.inner, self.during, self.calls = inner, during, 0
-        self.name, self.dim = inner.name, inner.dim
-
-    def embed_queries(self, texts):
-        return self.inner.embed_queries(texts)
-
-    def embed_passages(self, texts):
-        self.calls += 1
-        if self.calls == 2:
-            self.during()
-        return self.inner.embed_passages(texts)
-
-
 def test_server_cleanup_spares_a_version_another_process_is_writing(fake_embedder, tmp_path):
     client = QdrantClient(":memory:")
     other = Indexer(ServerStore(client, "c"), fake_embedder, gc_grace_seconds=3600)
     writer_store = ServerStore(client, "c")
-    writer = Indexer(writer_store, _WritesDuring(fake_embedder, lambda: other.ingest_paths([])),
-                     gc_grace_seconds=3600)
+
+    def other_process_runs_during_second_batch(embedder) -> None:
+        if embedder.calls == 1:
+            other.ingest_paths([])
+
+    hooked = HookedEmbedder(fake_embedder, before_batch=other_process_runs_during_second_batch)
+    writer = Indexer(writer_store, hooked, gc_grace_seconds=3600)
     (tmp_path / "long.txt").write_text("QUYẾT ĐỊNH\n" + "".join(
         f"Điều {n}. Nội dung {n}\nMỗi thôn trồng {n} cây xanh.\n" for n in range(1, 80)), encoding="utf-8")
     writer.ingest_paths([str(tmp_path / "long.txt")])
