@@ -248,3 +248,19 @@ def _all_caps_ascii(word: str) -> bool:
     """True when the word has 2+ ASCII letters and all of them are uppercase."""
     letters = [ch for ch in word if ch.isascii() and ch.isalpha()]
     return len(letters) >= 2 and all(ch.isupper() for ch in letters)
+
+
+@lru_cache(maxsize=1)
+def _folded_parts() -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    onsets = tuple(sorted({strip_diacritics(o) for o in _ONSETS}, key=len, reverse=True))
+    return onsets, frozenset(strip_diacritics(r) for r in _RHYMES), frozenset(strip_diacritics(b) for b in _BARE)
+
+
+@lru_cache(maxsize=65536)
+def is_vietnamese_word(word: str) -> bool:
+    """True for a Vietnamese syllable, with or without its diacritics ("nhiều", "nhieu")."""
+    if is_syllable(word):
+        return True
+    word = strip_diacritics(nfc(word.lower()))
+    onsets, rhymes, bare = _folded_parts()
+    return word in bare or any(word.startswith(o) and word[len(o):] in rhymes for o in onsets)

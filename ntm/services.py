@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.pipeline import Indexer, IngestReport
 from ntm.settings import Settings
 from retrieval.embedding import Embedder
 from retrieval.search import Searcher
+from retrieval.service import AskService
 from retrieval.store import VectorStore, open_store
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class Services:
     store: VectorStore
     indexer: Indexer
     searcher: Searcher
+    catalogue: list = field(default_factory=list)
+    asker: AskService | None = None
 
     def close(self) -> None:
         """Release the store."""
@@ -39,11 +42,18 @@ def build_embedder(settings: Settings) -> Embedder:
                                        passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size)
 
 
-def _status_lookup(settings: Settings):
-    from ingest.catalogue import find_entry, load_catalogue
+def load_knowledge(settings: Settings) -> tuple[list, dict[str, str]]:
+    """The catalogue entries and the abbreviation table from NTM_KNOWLEDGE_DIR (empty when absent)."""
+    from ingest.catalogue import load_catalogue
+    from retrieval.query import load_abbreviations
 
     path = Path(settings.knowledge_dir) / "catalogue.yaml"
     entries = load_catalogue(path) if path.exists() else []
+    return entries, load_abbreviations(Path(settings.knowledge_dir) / "abbreviations.yaml")
+
+
+def _status_lookup(entries):
+    from ingest.catalogue import find_entry
 
     def status_of(number: str | None) -> str:
         entry = find_entry(entries, number) if number else None
@@ -57,17 +67,33 @@ def _status_lookup(settings: Settings):
 def build_services(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Services:
     """Open the store and load the model; tests pass fakes for either."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    entries, abbreviations = load_knowledge(settings)  # a broken catalogue fails here, before the store opens
     store = store or open_store(settings)
     try:
         embedder = embedder or build_embedder(settings)
         shared = getattr(store, "backend", "") != "embedded"  # a server may have other writers
         indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
                           max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
-                          status_of=_status_lookup(settings), gc_grace_seconds=3600.0 if shared else 0.0)
+                          status_of=_status_lookup(entries), gc_grace_seconds=3600.0 if shared else 0.0)
     except BaseException:
         store.close()
         raise
-    return Services(settings, embedder, store, indexer, Searcher(store, embedder, 30.0 if shared else None))
+    searcher = Searcher(store, embedder, 30.0 if shared else None, catalogue=entries, abbreviations=abbreviations)
+    return Services(settings, embedder, store, indexer, searcher, entries,
+                    AskService(searcher, entries, llm=build_llm_answerer(settings)))
+
+
+def build_llm_answerer(settings: Settings):
+    """The optional LLM answerer (None unless NTM_LLM_BASE_URL or NTM_LLM_GGUF is set)."""
+    from retrieval.chat import build_chat_model
+
+    chat = build_chat_model(settings)
+    if chat is None:
+        return None
+    from retrieval.llm import LLMAnswerer
+
+    log.info("LLM answerer on: %s (falls back to extractive answers after %.0f s)", chat.name, settings.llm_timeout)
+    return LLMAnswerer(chat, settings.prompts_dir, settings.llm_timeout)
 
 
 def ingest_catalogue(services: Services, report: IngestReport | None = None) -> IngestReport:

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     ocr: str = Field("auto", description="auto | off")
     knowledge_dir: Path = Field(_REPO / "knowledge", description="Folder holding catalogue.yaml")
 
+    # Optional LLM answerer: an OpenAI-compatible endpoint, or a local GGUF through llama-cpp-python.
+    # Unset = extractive answers only (the default; no model ships offline).
+    llm_base_url: str | None = Field(None, description="e.g. http://localhost:8080/v1 (llama.cpp, Ollama, vLLM)")
+    llm_model: str = "default"
+    llm_api_key: SecretStr | None = None
+    llm_gguf: Path | None = Field(None, description="Local GGUF file (needs the 'llm' extra)")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before falling back to the extractive answer")
+    prompts_dir: Path = Field(_REPO / "prompts", description="Folder holding the LLM prompt files")
+
     host: str = "127.0.0.1"
     port: int = 8000
 

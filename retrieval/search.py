@@ -5,8 +5,12 @@ from __future__ import annotations
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
+from typing import Sequence
 
+from ingest.catalogue import CatalogueEntry
 from retrieval.embedding import Embedder
+from retrieval.query import QueryPlan, understand
 from retrieval.sparse import query_vector
 from retrieval.store import SearchFilter, VectorStore
 
@@ -28,13 +32,22 @@ class SearchResult:
     text: str
     status: str | None
     chunk_id: str
+    kind: str = "document"  # "catalogue" for the knowledge catalogue's document cards
+    doc_type: str | None = None
 
 
 class Searcher:
-    """Holds the embedder, the store and the set of active document versions."""
+    """Holds the embedder, the store, the catalogue and the set of active document versions."""
 
-    def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None) -> None:
+    def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None,
+                 catalogue: Sequence[CatalogueEntry] = (), abbreviations: dict[str, str] | None = None,
+                 per_document: int = 2) -> None:
         self.store, self.embedder = store, embedder
+        self.catalogue, self.abbreviations = tuple(catalogue), abbreviations or {}
+        # At most this many chunks of one document in a result list, so a long document (or a document
+        # and its catalogue card) does not push every other source out of the top results.
+        self.per_document = per_document
+        self._numbers: set[str] = set()
         # A shared Qdrant server can be written by other processes; re-read the registry now and then.
         self.refresh_every = refresh_every
         self._active: set[str] = set()
@@ -43,7 +56,9 @@ class Searcher:
 
     def refresh(self) -> None:
         """Reload which document versions are live (after an ingest)."""
-        self._active = {rec.version for rec in self.store.documents().values()}
+        records = self.store.documents().values()
+        self._active = {rec.version for rec in records}
+        self._numbers = {rec.meta.get("number") for rec in records if rec.meta.get("number")}
         self._loaded_at = time.monotonic()
 
     @property
@@ -51,31 +66,49 @@ class Searcher:
         """Number of live documents."""
         return len(self._active)
 
-    def search(self, query: str, limit: int = 5, mode: str = "hybrid",
-               flt: SearchFilter | None = None) -> list[SearchResult]:
+    @property
+    def known_numbers(self) -> set[str]:
+        """Document numbers of the live documents."""
+        return set(self._numbers)
+
+    def understand(self, question: str, as_of: date | None = None, today: date | None = None) -> QueryPlan:
+        """What the question names (documents, criterion, date) and the text to search with."""
+        return understand(question[:MAX_QUERY_CHARS], self.catalogue, self.abbreviations,
+                          known_numbers=self._numbers, today=today, as_of=as_of)
+
+    def search(self, query: str, limit: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None,
+               plan: QueryPlan | None = None, per_document: int | None = None) -> list[SearchResult]:
         """Top chunks for a query; raises ValueError on an empty query or an unknown mode."""
         query = unicodedata.normalize("NFC", query or "").strip()
         if not query:
             raise ValueError("the query is empty")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        query = query[:MAX_QUERY_CHARS]
         if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
             self.refresh()
-        dense = self.embedder.embed_queries([query])[0] if mode in ("hybrid", "dense") else None
-        sparse = query_vector(query) if mode in ("hybrid", "sparse") else None
-        # Over-fetch: chunks of a version not yet switched on (interrupted ingest) are dropped here.
-        hits = self.store.query(dense, sparse, limit * 2 + 5, flt)
+        plan = plan or self.understand(query)
+        text = plan.search_text[:MAX_QUERY_CHARS]
+        dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
+        sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
+        # Chunks of the documents the question names are searched a second time on their own and fused in.
+        boost = SearchFilter({"number": list(plan.numbers)}) if plan.numbers else None
+        cap = per_document or self.per_document
+        # Over-fetch: chunks of a version not yet switched on (interrupted ingest) and chunks beyond the
+        # per-document cap are dropped here.
+        hits = self.store.query(dense, sparse, limit * (cap + 2) + 10, flt, boost)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
-        results = []
+        results: list[SearchResult] = []
+        per_doc: dict[str, int] = {}
         for hit in hits:
             p = hit.payload
-            if p.get("doc_version") not in self._active:
+            doc_id = p.get("doc_id", "")
+            if p.get("doc_version") not in self._active or per_doc.get(doc_id, 0) >= cap:
                 continue
-            results.append(SearchResult(hit.score, p.get("doc_id", ""), p.get("number"), p.get("title"),
-                                        p.get("path", ""), p.get("page"), p.get("source", ""), p.get("text", ""),
-                                        p.get("status"), hit.id))
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            results.append(SearchResult(hit.score, doc_id, p.get("number"), p.get("title"), p.get("path", ""),
+                                        p.get("page"), p.get("source", ""), p.get("text", ""), p.get("status"),
+                                        hit.id, p.get("kind") or "document", p.get("doc_type")))
             if len(results) == limit:
                 break
         return results

@@ -29,6 +29,10 @@ STOPWORDS = frozenset(
     "đang cũng như tại do bị nhưng hay hoặc mà nên vì nếu ra vào lên nào gì ai "
     "the of and to in".split()
 )
+FOLDED_STOPWORDS = frozenset({"va", "cua", "cac", "la", "co", "duoc", "cho", "trong", "voi", "nhung", "nay", "do",
+                              "theo", "ve", "de", "tu", "mot", "khi", "thi", "da", "se", "dang", "cung", "nhu",
+                              "tai", "bi", "hay", "hoac", "ma", "nen", "vi", "neu", "ra", "vao", "len", "nao",
+                              "gi", "ai", "the", "of", "and", "to", "in"})
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,22 @@ def _segment(text: str) -> list[str]:
     return ViTokenizer.tokenize(text).split()
 
 
+FOLD_PREFIX = "~"  # folded (diacritic-free) terms live in their own namespace
+
+
+def fold_term(term: str) -> str:
+    """A term without diacritics ("nông_thôn" → "nong_thon"), for questions typed without marks."""
+    term = unicodedata.normalize("NFD", term.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in term if not unicodedata.combining(c))
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased terms of a Vietnamese text: document numbers, compound words and their syllables."""
     text = unicodedata.normalize("NFC", text)
     terms: list[str] = []
     for match in DOC_NUMBER_RE.finditer(text):
-        number = match.group(0).lower()
+        # Numbers are folded: "267/BNN-VPDP" typed without Đ is the same document.
+        number = fold_term(match.group(0).lower())
         # The whole number, and its leading digits, which is how officers cite it ("cv 267").
         terms.append(number)
         terms.append(re.match(r"\d+", number).group(0))
@@ -78,18 +92,40 @@ def _to_vec(weights: dict[int, float]) -> SparseVec:
     return SparseVec(tuple(i for i, _ in items), tuple(v for _, v in items))
 
 
+def _is_number(term: str) -> bool:
+    return term[:1].isdigit()
+
+
 def document_vector(text: str) -> SparseVec:
-    """BM25 document side: saturated term frequency with length normalisation."""
-    counts = Counter(tokenize(text))
+    """BM25 document side: saturated term frequency with length normalisation, plus folded terms."""
+    terms = tokenize(text)
+    counts = Counter(terms)
+    # Folded copies of the words let a question typed without diacritics match; the length (and so the
+    # BM25 normalisation of the accented terms) is that of the text alone.
+    folded = Counter(FOLD_PREFIX + fold_term(t) for t in terms if not _is_number(t))
     length = sum(counts.values()) or 1
     norm = K1 * (1 - B + B * length / AVG_DOC_TOKENS)
     weights: dict[int, float] = {}
-    for term, tf in counts.items():
+    for term, tf in (*counts.items(), *folded.items()):
         tid = term_id(term)
         weights[tid] = weights.get(tid, 0.0) + tf * (K1 + 1) / (tf + norm)
     return _to_vec(weights)
 
 
-def query_vector(text: str) -> SparseVec:
-    """BM25 query side: weight 1 per distinct term (IDF comes from the store)."""
-    return _to_vec({term_id(t): 1.0 for t in set(tokenize(text))})
+def folded_query_terms(text: str) -> list[str]:
+    """Terms of a question typed without diacritics: folded syllables and adjacent-syllable pairs."""
+    text = unicodedata.normalize("NFC", text)
+    terms = [fold_term(m.group(0).lower()) for m in DOC_NUMBER_RE.finditer(text)]
+    terms += [re.match(r"\d+", t).group(0) for t in list(terms)]
+    words = [fold_term(w.lower()) for w in _WORD_RE.findall(DOC_NUMBER_RE.sub(" ", text))]
+    # The segmenter cannot group words without their marks, so every adjacent pair is tried as a
+    # compound; pairs that are not words of the corpus simply match nothing.
+    terms += [FOLD_PREFIX + w for w in words if w not in FOLDED_STOPWORDS]
+    terms += [FOLD_PREFIX + a + "_" + b for a, b in zip(words, words[1:])]
+    return terms
+
+
+def query_vector(text: str, folded: bool = False) -> SparseVec:
+    """BM25 query side: weight 1 per distinct term (IDF comes from the store); `folded` for unaccented text."""
+    terms = folded_query_terms(text) if folded else tokenize(text)
+    return _to_vec({term_id(t): 1.0 for t in set(terms)})

@@ -56,6 +56,10 @@ class SearchFilter:
         if unknown:
             raise ValueError(f"cannot filter on {sorted(unknown)}; filterable fields: {sorted(INDEXED_FIELDS)}")
 
+    def narrowed(self, other: "SearchFilter | None") -> "SearchFilter":
+        """Both filters at once (`other` wins on a shared field)."""
+        return SearchFilter({**self.must, **(other.must if other else {})})
+
 
 @dataclass(frozen=True)
 class DocRecord:
@@ -86,8 +90,10 @@ class VectorStore(Protocol):
         sparse: SparseVec | None,
         limit: int,
         flt: SearchFilter | None = None,
+        boost: SearchFilter | None = None,
     ) -> list[Hit]:
-        """Nearest chunks: dense, sparse, or both fused with RRF when both are given."""
+        """Nearest chunks: dense, sparse, or both fused with RRF; `boost` adds the same searches restricted
+        to the chunks it matches (e.g. a document the question names), so those rank higher."""
 
     def count(self, flt: SearchFilter | None = None) -> int:
         """Number of chunks (matching the filter)."""

@@ -137,8 +137,9 @@ class EdgeStore:
                 must.append(qe.FieldCondition("written_at", range=qe.RangeFloat(lt=written_before)))
             self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
 
-    def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
-        """Dense, sparse, or RRF-fused hybrid search."""
+    def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
+              boost: SearchFilter | None = None) -> list[Hit]:
+        """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if self._shard is None:
             return []
         qfilter = _filter(flt)
@@ -149,10 +150,14 @@ class EdgeStore:
             stages.append(qe.Query.Nearest(_sparse(sparse), using=SPARSE))
         if not stages:
             return []
-        if len(stages) == 1:
+        if len(stages) == 1 and boost is None:
             request = qe.QueryRequest(limit=limit, query=stages[0], filter=qfilter, with_payload=True)
         else:
-            prefetches = [qe.Prefetch(limit=max(limit * 4, 40), query=s, filter=qfilter) for s in stages]
+            depth = max(limit * 4, 40)
+            prefetches = [qe.Prefetch(limit=depth, query=s, filter=qfilter) for s in stages]
+            if boost is not None:
+                narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field
+                prefetches += [qe.Prefetch(limit=depth, query=s, filter=narrow) for s in stages]
             request = qe.QueryRequest(
                 limit=limit, prefetches=prefetches, query=qe.Fusion.Rrf(k=RRF_K), filter=qfilter, with_payload=True
             )

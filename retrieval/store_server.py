@@ -116,8 +116,9 @@ class ServerStore:
             must.append(qm.FieldCondition(key="written_at", range=qm.Range(lt=written_before)))
         self._delete(qm.Filter(must=must))
 
-    def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None) -> list[Hit]:
-        """Dense, sparse, or RRF-fused hybrid search."""
+    def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
+              boost: SearchFilter | None = None) -> list[Hit]:
+        """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if not self.client.collection_exists(self.collection):
             return []
         qfilter = _filter(flt)
@@ -128,12 +129,16 @@ class ServerStore:
             stages.append((_sparse(sparse), SPARSE))
         if not stages:
             return []
-        if len(stages) == 1:
+        if len(stages) == 1 and boost is None:
             query, using = stages[0]
             result = self.client.query_points(self.collection, query=query, using=using, limit=limit,
                                               query_filter=qfilter, with_payload=True)
         else:
-            prefetch = [qm.Prefetch(query=q, using=u, limit=max(limit * 4, 40), filter=qfilter) for q, u in stages]
+            depth = max(limit * 4, 40)
+            prefetch = [qm.Prefetch(query=q, using=u, limit=depth, filter=qfilter) for q, u in stages]
+            if boost is not None:
+                narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field
+                prefetch += [qm.Prefetch(query=q, using=u, limit=depth, filter=narrow) for q, u in stages]
             result = self.client.query_points(self.collection, prefetch=prefetch,
                                               query=qm.RrfQuery(rrf=qm.Rrf(k=RRF_K)), limit=limit,
                                               query_filter=qfilter, with_payload=True)

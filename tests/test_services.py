@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ntm.services import _status_lookup
+from ntm.services import _status_lookup, load_knowledge
 from ntm.settings import Settings
 
 
 def test_central_numbers_take_the_catalogue_status_local_ones_do_not():
-    status_of = _status_lookup(Settings())
+    status_of = _status_lookup(load_knowledge(Settings())[0])
     assert status_of("318/QĐ-TTg") == "replaced"
     assert status_of("318/QD-TTg") == "replaced"  # typed without diacritics
     # a provincial plan number could belong to any province

@@ -1,0 +1,200 @@
+"""Question-answering evaluation sets: the JSONL format, its loader and a validator against the corpus.
+
+A set is a UTF-8 JSONL file (e.g. `eval/datasets/ntm_dev.jsonl`), one JSON object per line, with keys:
+
+  id                unique string, e.g. "dev-001"
+  question          the question as an officer would type it (Vietnamese, with or without diacritics)
+  category          one of CATEGORIES (fact, which_document, procedure, validity, no_diacritics,
+                    abbreviation, multi_document, unanswerable)
+  expected_sources  file paths relative to the corpus root, e.g. "ntm/QD-318-2022-TTg.txt"; for an
+                    unanswerable item, the documents closest to the topic (may be empty)
+  answer_facts      list of facts, each a list of accepted alternative strings, e.g. [["15", "mười lăm"]];
+                    a correct answer contains at least one alternative of every fact; [] when unanswerable
+  answerable        true, or false when the corpus does not contain the answer
+  reference_answer  one or two short sentences written in our own words (never copied from the sources)
+  as_of             optional ISO date ("2024-06-01") when the answer depends on the date
+
+Strings are NFC-normalised on load; blank lines are skipped. Every fact must have at least one
+alternative that occurs literally (case-insensitive, NFC, whitespace collapsed) in one of the item's
+expected sources; `validate_dataset` checks that.
+
+    python -m eval.dataset eval/datasets/ntm_dev.jsonl --corpus ../shared/corpus
+
+prints the number of items per category and any problems (exit code 1 when there are problems).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+CATEGORIES = (
+    "fact", "which_document", "procedure", "validity", "no_diacritics", "abbreviation", "multi_document", "unanswerable",
+)
+REQUIRED_KEYS = ("id", "question", "category", "expected_sources", "answer_facts", "answerable", "reference_answer")
+OPTIONAL_KEYS = ("as_of",)
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+class DatasetError(ValueError):
+    """A malformed line of a dataset file; `line` and `field` say where."""
+
+    def __init__(self, path: str | Path, line: int, field: str, message: str):
+        super().__init__(f"{path}:{line}: {field}: {message}")
+        self.line, self.field = line, field
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """One question of an evaluation set; the fields are those of a JSONL line (see the module docstring)."""
+
+    id: str
+    question: str
+    category: str
+    expected_sources: tuple[str, ...]
+    answer_facts: tuple[tuple[str, ...], ...]
+    answerable: bool
+    reference_answer: str
+    as_of: str | None = None
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def normalize_for_match(text: str) -> str:
+    """NFC, case-folded and with runs of whitespace collapsed to one space: the form facts are matched in."""
+    return " ".join(_nfc(text).casefold().split())
+
+
+def _parse(obj: object, fail) -> QAItem:
+    if not isinstance(obj, dict):
+        fail("line", "expected a JSON object")
+    for key in [k for k in obj if k not in REQUIRED_KEYS + OPTIONAL_KEYS] + [k for k in REQUIRED_KEYS if k not in obj]:
+        fail(key, "unknown key" if key in obj else "missing key")
+    for key in ("id", "question", "reference_answer", "category"):
+        if not isinstance(obj[key], str) or not obj[key].strip():
+            fail(key, "must be a non-empty string")
+    if obj["category"] not in CATEGORIES:
+        fail("category", f"unknown category {obj['category']!r}; expected one of {', '.join(CATEGORIES)}")
+    if not isinstance(obj["answerable"], bool):
+        fail("answerable", "must be true or false")
+    sources = obj["expected_sources"]
+    if not isinstance(sources, list) or not all(isinstance(s, str) and s.strip() for s in sources):
+        fail("expected_sources", "must be a list of non-empty strings")
+    facts = obj["answer_facts"]
+    if not isinstance(facts, list) or not all(
+        isinstance(f, list) and f and all(isinstance(a, str) and a.strip() for a in f) for f in facts
+    ):
+        fail("answer_facts", "must be a list of non-empty lists of non-empty strings")
+    if obj["answerable"] and not (facts and sources):
+        fail("answer_facts" if not facts else "expected_sources", "an answerable item needs facts and sources")
+    if not obj["answerable"] and facts:
+        fail("answer_facts", "an unanswerable item must have no facts")
+    as_of = obj.get("as_of")
+    if as_of is not None:
+        try:
+            dt.date.fromisoformat(as_of)
+        except (TypeError, ValueError):
+            fail("as_of", f"must be an ISO date YYYY-MM-DD, got {as_of!r}")
+    return QAItem(
+        id=_nfc(obj["id"]),
+        question=_nfc(obj["question"]),
+        category=obj["category"],
+        expected_sources=tuple(_nfc(s) for s in sources),
+        answer_facts=tuple(tuple(_nfc(a) for a in f) for f in facts),
+        answerable=obj["answerable"],
+        reference_answer=_nfc(obj["reference_answer"]),
+        as_of=as_of,
+    )
+
+
+def load_dataset(path: str | Path) -> list[QAItem]:
+    """Read a JSONL dataset; raise DatasetError naming the line and field of the first malformed line."""
+    items: list[QAItem] = []
+    seen: dict[str, int] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+
+            def fail(field: str, message: str, _n: int = lineno):
+                raise DatasetError(path, _n, field, message)
+
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                fail("line", f"not valid JSON ({exc.msg})")
+            item = _parse(obj, fail)
+            if item.id in seen:
+                fail("id", f"duplicate id {item.id!r} (first on line {seen[item.id]})")
+            seen[item.id] = lineno
+            items.append(item)
+    return items
+
+
+def to_dict(item: QAItem) -> dict:
+    """The JSON object for one item, in the file's key order (as_of only when set)."""
+    out = {"id": item.id, "question": item.question, "category": item.category,
+           "expected_sources": list(item.expected_sources), "answer_facts": [list(f) for f in item.answer_facts],
+           "answerable": item.answerable, "reference_answer": item.reference_answer}
+    return out | ({"as_of": item.as_of} if item.as_of is not None else {})
+
+
+def validate_dataset(items: list[QAItem], corpus_root: str | Path) -> list[str]:
+    """Problems (missing source files, facts found in none of their sources) as readable strings."""
+    root = Path(corpus_root)
+    texts: dict[str, str | None] = {}
+    problems: list[str] = []
+    for item in items:
+        found: list[str] = []
+        for source in item.expected_sources:
+            if source not in texts:
+                path = root / source
+                texts[source] = normalize_for_match(path.read_text(encoding="utf-8")) if path.is_file() else None
+            if texts[source] is None:
+                problems.append(f"{item.id}: expected source {source!r} does not exist under {root}")
+            else:
+                found.append(texts[source])
+        for n, fact in enumerate(item.answer_facts, start=1):
+            if not any(normalize_for_match(alt) in text for alt in fact for text in found):
+                problems.append(f"{item.id}: fact {n} {list(fact)} occurs in none of {list(item.expected_sources)}")
+    return problems
+
+
+def category_counts(items: list[QAItem]) -> dict[str, int]:
+    """Number of items per category, in CATEGORIES order (zero counts included)."""
+    counts = Counter(item.category for item in items)
+    return {c: counts.get(c, 0) for c in CATEGORIES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: print counts per category and the problems of a dataset; 1 when there are problems."""
+    parser = argparse.ArgumentParser(prog="python -m eval.dataset", description=__doc__.splitlines()[0])
+    parser.add_argument("path", type=Path, help="JSONL dataset")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus root (default: ../shared/corpus)")
+    args = parser.parse_args(argv)
+    try:
+        items = load_dataset(args.path)
+    except (DatasetError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    unanswerable = sum(not i.answerable for i in items)
+    print(f"{args.path}: {len(items)} items, {unanswerable} unanswerable ({unanswerable / max(len(items), 1):.0%})")
+    for category, n in category_counts(items).items():
+        print(f"  {category:<15} {n}")
+    problems = validate_dataset(items, args.corpus)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Query understanding: what a Vietnamese question names (documents, criteria, dates) and how to search for it."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import yaml
+
+from ingest.catalogue import CatalogueEntry, find_entry, number_key
+from ingest.dates import ANY_DATE, iso
+from retrieval.sparse import DOC_NUMBER_RE
+
+_TYPE_WORDS = (r"quyet dinh|nghi dinh|nghi quyet|cong van|ke hoach|thong bao|thong tu|qd|nd|nq|cv|kh|tb|tt")
+# "cv 267", "QĐ số 318", "quyết định 18/2022", "TT 05/2022/TT-BNNPTNT" (folded, lower case)
+_TYPED_NUMBER = re.compile(r"\b(?:" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?\d{1,5}(?:\s*/\s*(?:19|20)\d\d)?(?:[/-][\w/-]+)?\b")
+_CRITERION = re.compile(r"\b(?:tieu\s*chi|tc)\s*(?:so\s*|thu\s*)?(\d{1,2})\b")
+_PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*((?:19|20)\d\d)\b")
+_YEAR = re.compile(r"\bnam\s+((?:19|20)\d\d)\b")
+_MONTH = re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|nam)\s*((?:19|20)\d\d)\b")
+_ASCII_DATE = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
+_NOW = ("hien nay", "hien tai", "hien hanh", "bay gio", "moi nhat", "dang ap dung", "con hieu luc",
+        "dang co hieu luc", "hom nay")
+# Questions asking for a figure: the answer must then quote a sentence that states one.
+_QUANTITY = ("bao nhieu", "muc toi thieu", "toi thieu", "toi da", "ty le", "nguong", "bao lau", "may ",
+             "so luong", "muc thu nhap", "dat muc", "tren bao", "duoi bao", "ngay nao", "khi nao", "thoi han",
+             "bao gio", "nam nao")
+_REGION_WORDS = ("dong bang", "trung du", "trung bo", "tay nguyen", "dong nam bo", "mien nui")
+_PLACE_LEADS = ("tinh", "huyen", "xa", "thanh pho", "tp", "thi xa", "phuong", "quan")
+_NEW_SET = ("bo tieu chi moi", "51/2025", "qd 51", "quyet dinh 51")
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang")."""
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def has_diacritics(text: str) -> bool:
+    """True when any letter carries a Vietnamese mark or is đ."""
+    return fold(text) != text.lower()
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion number resolved against the criteria set that governs the question's date."""
+
+    number: int
+    name: str
+    decision: str  # the decision that numbers it, e.g. 318/QĐ-TTg
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A question and what was understood from it; `search_text` is what retrieval embeds and matches."""
+
+    original: str
+    text: str
+    search_text: str
+    unaccented: bool
+    numbers: tuple[str, ...]  # document numbers the question names, canonical spelling
+    criterion: Criterion | None
+    as_of: date
+    as_of_source: str  # "request" | "question" | "period" | "today"
+    period: str | None
+    year: int | None
+    wants_quantity: bool
+    entities: tuple[tuple[str, ...], ...] = ()  # names the evidence must mention (each: alternative spellings)
+
+
+def load_abbreviations(path: Path) -> dict[str, str]:
+    """Abbreviation table keyed by the folded upper-case form ("DBSCL" → "Đồng bằng sông Cửu Long")."""
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {fold(str(k)).upper(): unicodedata.normalize("NFC", str(v)) for k, v in (raw.get("abbreviations") or {}).items()}
+
+
+def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> CatalogueEntry | None:
+    # Officers and nearly all documents number criteria as the 2021-2025 set (19 criteria); the 2026-2030 set
+    # (10 criteria) is used only when the question points at it.
+    with_criteria = [e for e in entries if e.criteria and e.level == "central"]
+    if not with_criteria:
+        return None
+    with_criteria.sort(key=lambda e: e.signed or "", reverse=new_set)
+    return with_criteria[0]
+
+
+def resolve_numbers(text: str, folded: str, entries: Sequence[CatalogueEntry],
+                    known: dict[str, str]) -> list[str]:
+    """Document numbers named in a text, in any spelling, resolved to the catalogue's or the index's."""
+    found: list[str] = []
+    candidates = [m.group(0) for m in DOC_NUMBER_RE.finditer(text)] + [m.group(0) for m in _TYPED_NUMBER.finditer(folded)]
+    for cand in candidates:
+        entry = find_entry(entries, cand)
+        number = entry.number if entry else known.get(number_key(cand))
+        if number is None and "/" in cand:
+            number = known.get(number_key(cand).split("/")[0] + "/" + number_key(cand).split("/", 1)[1])
+        if number and number not in found:
+            found.append(number)
+    return found
+
+
+def _as_of(text: str, folded: str, today: date) -> tuple[date | None, str | None, int | None]:
+    """(date, period, year) named by the question's time words."""
+    m = ANY_DATE.search(text) or _ASCII_DATE.search(folded)
+    if m and (day := iso(m.groups())):
+        return date.fromisoformat(day), None, None
+    if pm := _PERIOD.search(folded):
+        start, end = int(pm.group(1)), int(pm.group(2))
+        if start < end:
+            period = f"{start}-{end}"
+            if any(w in folded for w in _NOW) or date(start, 1, 1) <= today <= date(end, 12, 31):
+                return today, period, None
+            return (date(end, 12, 31) if today.year > end else date(start, 1, 1)), period, None
+    if mm := _MONTH.search(folded):
+        month, year = int(mm.group(1)), int(mm.group(2))
+        if 1 <= month <= 12:
+            return date(year, month, calendar.monthrange(year, month)[1]), None, year
+    if ym := _YEAR.search(folded):
+        year = int(ym.group(1))
+        return (date(year, 12, 31) if year < today.year else today if year == today.year else date(year, 1, 1)), None, year
+    if any(w in folded for w in _NOW):
+        return today, None, None
+    return None, None, None
+
+
+def _criterion(folded: str, decision: CatalogueEntry | None) -> Criterion | None:
+    """The criterion a question names by number ("TC17", "tiêu chí số 10") or by name with "tiêu chí"/"chuẩn"."""
+    if decision is None:
+        return None
+    if cm := _CRITERION.search(folded):
+        n = int(cm.group(1))
+        return Criterion(n, decision.criteria[n - 1], decision.number) if 1 <= n <= len(decision.criteria) else None
+    if not any(w in folded for w in ("tieu chi", "dat chuan", "chi tieu", "tc ")):
+        return None
+    words = " ".join(re.findall(r"\w+", folded))
+    for n, name in enumerate(decision.criteria, 1):
+        key = " ".join(re.findall(r"\w+", fold(name)))
+        # one-word names ("Điện", "Y tế" is two) are too common to identify a criterion by themselves
+        if len(key.split()) >= 2 and re.search(rf"\b{re.escape(key)}\b", words):
+            return Criterion(n, name, decision.number)
+    return None
+
+
+def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]:
+    """Place and proper names in the question ("Bến Tre", "Hà Tĩnh", "ĐBSCL") that an answer must be about."""
+    generic = [fold(v) for v in abbreviations.values()]
+    found: list[tuple[str, ...]] = []
+    words = list(re.finditer(r"[\wĐđ&-]+", text))
+    run: list[str] = []
+    for i, m in enumerate(words + [None]):
+        w = m.group(0) if m else ""
+        if w[:1].isupper() and w[1:].islower() and not w[:1].isdigit():
+            run.append(w)
+            continue
+        if run:
+            name = " ".join(run)
+            lead = [fold(x.group(0)) for x in words[max(0, i - len(run) - 2): i - len(run)]]
+            placed = bool(lead) and (lead[-1] in _PLACE_LEADS or " ".join(lead[-2:]) in _PLACE_LEADS)
+            if (len(run) >= 2 or placed) and not any(fold(name) in g for g in generic):
+                found.append((name,))
+            run = []
+        expansion = abbreviations.get(fold(w).upper()) if w.isupper() else None
+        if expansion and any(r in fold(expansion) for r in _REGION_WORDS):
+            found.append((w, expansion))
+    return found
+
+
+def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str], *,
+               known_numbers: Iterable[str] = (), today: date | None = None, as_of: date | None = None) -> QueryPlan:
+    """Parse a question: NFC text, named documents and criterion, as-of date, and the expanded search text."""
+    today = today or date.today()
+    original = question
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", question or "")).strip()
+    folded = fold(text)
+    known = {number_key(n): n for n in known_numbers if n}
+    numbers = resolve_numbers(text, folded, entries, known)
+    asked, period, year = _as_of(text, folded, today)
+    source = "request" if as_of else ("question" if asked and not period else "period" if asked else "today")
+    as_of = as_of or asked or today
+
+    expansions: list[str] = []
+    without_numbers = DOC_NUMBER_RE.sub(" ", text)
+    for token in re.findall(r"[\wĐđ&]+(?:-[\wĐđ]+)?", without_numbers):
+        exp = abbreviations.get(fold(token).upper())
+        # Abbreviations are written in capitals; "tt" or "cv" in lower case may be ordinary words.
+        if exp and (token.isupper() or len(token) > 3 or token.lower() in ("cv", "qđ", "qd", "kh")) \
+                and exp.lower() not in text.lower() and exp not in expansions:
+            expansions.append(exp)
+    new_set = any(w in folded for w in _NEW_SET) or period == "2026-2030"
+    decision = _criteria_set(entries, new_set)
+    criterion = _criterion(folded, decision)
+    if criterion and f"tiêu chí số {criterion.number}" not in text:
+        expansions.append(f"tiêu chí số {criterion.number} {criterion.name}")
+    for number in numbers:
+        if number not in text:
+            expansions.append(number)
+    search_text = " ".join([text, *expansions])
+    return QueryPlan(original=original, text=text, search_text=search_text, unaccented=not has_diacritics(text),
+                     numbers=tuple(numbers), criterion=criterion, as_of=as_of, as_of_source=source, period=period,
+                     year=year, wants_quantity=any(w in folded + " " for w in _QUANTITY),
+                     entities=tuple(_entities(text, abbreviations)))

@@ -1,0 +1,87 @@
+"""Validity of cited documents on the question's date, from the catalogue: notes, staleness, governing documents."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Sequence
+
+from ingest.catalogue import NOT_YET, CatalogueEntry, find_entry, status_on
+from retrieval.query import fold
+
+_STALE = ("replaced", "expired")
+
+
+def _vn_date(iso_text: str | None) -> str:
+    if not iso_text:
+        return ""
+    parts = iso_text.split("-")
+    return {1: "năm {0}", 2: "tháng {1}/{0}", 3: "{2}/{1}/{0}"}[len(parts)].format(*parts)
+
+
+def _from(entries: Sequence[CatalogueEntry], number: str) -> str:
+    e = find_entry(entries, number)
+    start = e and (e.effective or e.signed)
+    return f"{number} (áp dụng từ {_vn_date(start)})" if start else number
+
+
+def entry_for(entries: Sequence[CatalogueEntry], number: str | None) -> CatalogueEntry | None:
+    """The central catalogue entry for a document number (local numbers repeat across provinces)."""
+    entry = find_entry(entries, number) if number else None
+    return entry if entry and entry.level == "central" else None
+
+
+def staleness(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry], depth: int = 0) -> int:
+    """0 valid on `as_of`; 1 replaced/expired (the latest word on its topic); 2 its successor is stale too."""
+    status, _ = status_on(entry, as_of, entries)
+    if status not in _STALE:
+        return 0
+    successors = [find_entry(entries, n) for n in entry.replaced_by + entry.followed_by]
+    successors = [s for s in successors if s is not None]
+    if not successors or depth > 5:
+        return 1
+    return 1 + min(min(staleness(s, as_of, entries, depth + 1) for s in successors), 1)
+
+
+def validity_note(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> str | None:
+    """One Vietnamese sentence when the document is not simply in force on `as_of`, else None."""
+    status, instead = status_on(entry, as_of, entries)
+    day = f"{as_of.day:02d}/{as_of.month:02d}/{as_of.year}"
+    others = "; ".join(_from(entries, n) for n in instead)
+    if status == "replaced":
+        return f"{entry.number} đã được thay thế bởi {others}; tính đến {day} cần áp dụng văn bản thay thế."
+    if status == "expired":
+        tail = f"; văn bản tiếp theo: {others}" if others else ""
+        return f"{entry.number} đã hết hiệu lực hoặc hết thời kỳ áp dụng tính đến {day}{tail}."
+    if status == "amended":
+        return f"{entry.number} đã được sửa đổi, bổ sung bởi {others}; cần đọc cùng văn bản sửa đổi."
+    if status == NOT_YET:
+        start = _vn_date(entry.effective or entry.signed)
+        return f"{entry.number} chưa có hiệu lực vào {day} (áp dụng từ {start})."
+    return None
+
+
+def governing_entries(terms: Sequence[str], as_of: date, entries: Sequence[CatalogueEntry],
+                      named: Sequence[str] = (), limit: int = 2) -> list[CatalogueEntry]:
+    """Central documents whose title, topics or criteria share the most word pairs with the question."""
+    pairs = {f"{a} {b}" for a, b in zip(terms, terms[1:])}
+    scored = []
+    for e in entries:
+        if e.level != "central":
+            continue
+        about = " ".join(re.findall(r"\w+", fold(" ".join((e.title, *e.topics, *e.criteria)))))
+        score = sum(1 for p in pairs if p in about) + (3 if e.number in named else 0)
+        if score >= 2:
+            scored.append((score, -staleness(e, as_of, entries), e.signed or "", e))
+    scored.sort(key=lambda x: x[:3], reverse=True)
+    best = scored[0][0] if scored else 0
+    return [e for score, *_, e in scored[:limit] if score >= best - 1]
+
+
+def governing_sentence(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> str:
+    """"{type} {number} ({title})", plus what applies instead when it is no longer in force."""
+    text = f"{entry.type} {entry.number} ({entry.title})"
+    status, instead = status_on(entry, as_of, entries)
+    if status in _STALE and instead:
+        text += "; văn bản áp dụng thay thế: " + "; ".join(_from(entries, n) for n in instead)
+    return text
