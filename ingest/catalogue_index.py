@@ -19,7 +19,8 @@ def _iso_or_none(value: str | None) -> str | None:
 def index_catalogue(indexer: Indexer, path: Path, report: IngestReport | None = None) -> IngestReport:
     """Index every entry of the catalogue at `path` as a card; unchanged cards cost nothing."""
     report = report or IngestReport()
-    entries = load_catalogue(path)
+    # No catalogue file means an empty catalogue (e.g. NTM_KNOWLEDGE_DIR pointed elsewhere): its cards go.
+    entries = load_catalogue(path) if path.exists() else []
     known = indexer.store.documents()
     wanted = set()
     for entry in entries:

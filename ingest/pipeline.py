@@ -23,7 +23,7 @@ from retrieval.store import DocRecord, StoredPoint, VectorStore
 log = logging.getLogger(__name__)
 
 CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
-PIPELINE_VERSION = "4"  # bump when chunking or payload layout changes, so everything re-indexes
+PIPELINE_VERSION = "5"  # bump when chunking or payload layout changes, so everything re-indexes
 EMBED_BATCH = 32
 
 

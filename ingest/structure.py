@@ -68,8 +68,8 @@ def _roman(s: str) -> int:
 def short_label(text: str, limit: int = 48) -> str:
     """Heading text squeezed to one line, cut at a word boundary, without trailing punctuation."""
     text = " ".join(text.replace("*", " ").replace("_", " ").split())
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    if len(text) > limit:  # shown to officers as the location of a quote: say that it is cut
+        text = (text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]).rstrip(" .,;:–-") + " …"
     return text.rstrip(" .,;:–-")
 
 

@@ -8,37 +8,18 @@ import time
 from contextlib import asynccontextmanager
 from typing import Callable
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
+from ntm.api_models import (AskRequest, AskResponse, DocumentDetail, DocumentOut, ErrorResponse, SearchHit,
+                            SearchResponse)
 from ntm.settings import Settings
+from retrieval.filters import BadFilter, to_search_filter
 from retrieval.search import MAX_QUERY_CHARS, MODES
+from retrieval.service import BadQuestion, NotReady
 
 log = logging.getLogger(__name__)
-
-
-class SearchHit(BaseModel):
-    """One chunk in a search response (the API's view of retrieval.search.SearchResult)."""
-
-    score: float
-    doc_id: str
-    number: str | None
-    title: str | None
-    path: str
-    page: int | None
-    source: str
-    status: str | None
-    text: str
-
-
-class SearchResponse(BaseModel):
-    """Response of GET /api/search."""
-
-    query: str
-    mode: str
-    results: list[SearchHit]
-    latency_ms: float
 
 
 class _State:
@@ -92,9 +73,26 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
 
     def unavailable() -> JSONResponse:
         if state.error:
-            return JSONResponse({"status": "error", "detail": f"startup failed: {state.error}"}, status_code=503)
-        return JSONResponse({"status": "loading", "detail": "the model and index are still loading; retry shortly"},
-                            status_code=503)
+            return JSONResponse({"status": "error", "code": "startup_failed",
+                                 "detail": f"startup failed: {state.error}"}, status_code=503)
+        return JSONResponse({"status": "loading", "code": "loading",
+                             "detail": "Hệ thống đang khởi động (nạp mô hình và chỉ mục), vui lòng thử lại sau ít "
+                                       "giây. (The model and index are still loading; retry shortly.)"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    def error(status: int, code: str, detail: str) -> JSONResponse:
+        return JSONResponse({"detail": detail, "code": code}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A body that is not JSON is a 400; a wrong field is a 422 naming it (never a 500)."""
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(400, "invalid_json", "The request body is not valid JSON (send a JSON object such as "
+                                              '{"question": "..."}).')
+        parts = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body') or 'body'}: {e.get('msg')}"
+                 for e in errors]
+        return error(422, "invalid_request", "Invalid request: " + "; ".join(parts))
 
     @app.get("/healthz")
     def healthz() -> dict:
@@ -127,4 +125,68 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
         hits = [SearchHit.model_validate(r, from_attributes=True) for r in results]
         return SearchResponse(query=q, mode=mode, results=hits, latency_ms=(time.perf_counter() - started) * 1000)
 
+    responses = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+
+    @app.post("/api/ask", response_model=AskResponse, responses=responses)
+    def api_ask(body: AskRequest):
+        """Answer a question from the indexed documents, with numbered citations."""
+        if state.services is None:
+            return unavailable()
+        s = state.services
+        try:
+            flt = to_search_filter(body.filters.to_filters() if body.filters else None, s.store.documents(),
+                                   s.catalogue)
+            result = s.asker.ask(body.question, as_of=body.as_of, mode=body.mode, flt=flt)
+        except BadQuestion as err:
+            return error(422, err.code, err.message)
+        except BadFilter as err:
+            return error(422, f"unknown_{err.name}", err.message)
+        except NotReady:
+            return error(503, "empty_index", "Chưa có văn bản nào được nạp vào hệ thống, nên chưa thể trả lời. "
+                                             "(Nothing is indexed yet: run `ntm ingest PATH...`.)")
+        return AskResponse.from_result(result)
+
+    @app.get("/api/documents", response_model=list[DocumentOut])
+    def api_documents():
+        """Every indexed document (files and catalogue cards)."""
+        if state.services is None:
+            return unavailable()
+        records = sorted(state.services.store.documents().values(), key=lambda r: r.source)
+        return [_document_out(r) for r in records]
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, responses={404: {"model": ErrorResponse}})
+    def api_document(doc_id: str):
+        """One document, with its status today and what replaced or amended it (from the catalogue)."""
+        if state.services is None:
+            return unavailable()
+        s = state.services
+        record = s.store.documents().get(doc_id)
+        if record is None:
+            return error(404, "unknown_document", f"No indexed document has id {doc_id!r}; see /api/documents.")
+        return _document_detail(record, s.catalogue)
+
     return app
+
+
+def _document_out(record) -> DocumentOut:
+    m = record.meta
+    return DocumentOut(doc_id=record.doc_id, source=record.source, chunks=record.chunk_count,
+                       **{k: m.get(k) for k in ("number", "title", "doc_type", "issuer", "signed_date", "status",
+                                                "kind")})
+
+
+def _document_detail(record, catalogue) -> DocumentDetail:
+    from datetime import date
+
+    from ingest.catalogue import status_on
+    from retrieval.validity import entry_for, validity_note
+
+    out = DocumentDetail(**_document_out(record).model_dump())
+    entry = entry_for(catalogue, record.meta.get("number"))
+    if entry is not None:
+        today = date.today()
+        status, _ = status_on(entry, today, catalogue)
+        out = out.model_copy(update={"status_today": status, "status_note": validity_note(entry, today, catalogue),
+                                     "replaced_by": list(entry.replaced_by), "amended_by": list(entry.amended_by),
+                                     "catalogue_id": entry.id})
+    return out

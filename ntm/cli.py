@@ -165,6 +165,54 @@ def search(
 
 
 @app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in Vietnamese (with or without diacritics)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (answer, citations, as_of, latency)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Answer as of this date (YYYY-MM-DD)."),
+    mode: str = typer.Option("hybrid", help="hybrid | dense | sparse"),
+    document: Optional[str] = typer.Option(None, "--document", help="Only this document (number or id)."),
+    doc_type: Optional[str] = typer.Option(None, "--type", help="Only this type (Quyết định, Công văn, …)."),
+    issuer: Optional[str] = typer.Option(None, "--issuer", help="Only this issuer."),
+    period: Optional[str] = typer.Option(None, "--period", help="Only documents signed in YYYY-YYYY."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only documents with this status."),
+) -> None:
+    """Answer a question from the indexed documents, quoting them with numbered citations.
+
+    Exit codes: 0 answered or honestly not answered, 2 the question, a filter, the store or the model is unusable.
+    """
+    from datetime import date
+
+    from ntm.api_models import AskResponse
+    from retrieval.filters import BadFilter, Filters, to_search_filter
+    from retrieval.service import BadQuestion, NotReady
+
+    when = None
+    if as_of:
+        try:
+            when = date.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD")
+    services = _services(Settings())
+    try:
+        filters = Filters(document, doc_type, issuer, period, status)
+        try:
+            flt = to_search_filter(filters, services.store.documents(), services.catalogue)
+            result = services.asker.ask(question, as_of=when, mode=mode, flt=flt)
+        except (BadQuestion, BadFilter) as err:
+            _fail(err.message)
+        except NotReady:
+            _fail("nothing is indexed yet; run `ntm ingest PATH...` first")
+        except ValueError as err:  # e.g. an unknown --mode
+            _fail(str(err))
+        if as_json:
+            typer.echo(AskResponse.from_result(result).model_dump_json())
+        else:
+            typer.echo(result.answer.text)
+    finally:
+        services.close()
+
+
+@app.command()
 def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.Option(None)) -> None:
     """Run the HTTP API (and, later, the bots) on one store."""
     import uvicorn

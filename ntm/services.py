@@ -28,6 +28,10 @@ class Services:
     catalogue: list = field(default_factory=list)
     asker: AskService | None = None
 
+    def __post_init__(self) -> None:
+        if self.asker is None:  # tests and tools that assemble Services by hand get the extractive answerer
+            self.asker = AskService(self.searcher, self.catalogue)
+
     def close(self) -> None:
         """Release the store."""
         self.store.close()
@@ -78,7 +82,8 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     except BaseException:
         store.close()
         raise
-    searcher = Searcher(store, embedder, 30.0 if shared else None, catalogue=entries, abbreviations=abbreviations)
+    searcher = Searcher(store, embedder, 30.0 if shared else None, catalogue=entries, abbreviations=abbreviations,
+                        fusion=settings.fusion)
     return Services(settings, embedder, store, indexer, searcher, entries,
                     AskService(searcher, entries, llm=build_llm_answerer(settings)))
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     collection: str = "ntm_chunks"
 
+    fusion: str = Field("rrf", pattern="^(rrf|engine-rrf|dbsf)$",
+                        description="Hybrid fusion: rrf (deterministic, default), engine-rrf or dbsf (one Qdrant query)")
+
     chunk_max_chars: int = 1200
     chunk_overlap: int = 150
     max_file_mb: int = 50

@@ -47,7 +47,7 @@ class Answer:
 _SENT_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9\-–•+])|(?<=;)\s+|\n+", re.UNICODE)
 
 
-_MARKER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[a-zđ])[.)]")
+_MARKER = re.compile(r"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[a-zđ])[.)]")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ingest.catalogue import NOT_YET, CatalogueEntry, status_on
-from retrieval.evidence import Answer, Citation, location_of, split_sentences, stated_numbers
+from retrieval.evidence import Answer, Citation, location_of, split_sentences, stated_numbers, supported_numbers
 from retrieval.query import QueryPlan, fold, resolve_numbers
 from retrieval.search import SearchResult
 from retrieval.validity import entry_for, governing_entries, governing_sentence, staleness, validity_note
@@ -49,6 +49,14 @@ class Candidate:
         return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + " …"
 
 
+def _card_meta_line(text: str, start: int) -> bool:
+    """Whether a card sentence sits on a line that only restates the number, type or filing note."""
+    return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
+
+
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]\s+")
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", fold(text))
 
@@ -63,13 +71,36 @@ def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n + 1) / (0.5 + sum(1 for s in sentences if t in s))) for t in terms}
 
 
-def _has_quantity(text: str) -> bool:
-    return any(not _YEAR.match(x) for x in stated_numbers(text) if x[:1].isdigit() and "/" not in x)
+_DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
 
 
-def _entities_ok(plan: QueryPlan, context: str) -> bool:
+def _has_quantity(text: str, dates_count: bool, asked: set[str]) -> bool:
+    """Whether the text states a figure the question did not already give; dates only when it asks when."""
+    for x in stated_numbers(text) - asked:
+        if not x[:1].isdigit() or "/" in x:
+            continue  # a document number is not a figure
+        if dates_count or not (_YEAR.match(x) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", x)):
+            return True
+    return False
+
+
+def _entities_ok(plan: QueryPlan, context: str, number: str | None, catalogue: Sequence[CatalogueEntry]) -> bool:
+    """Places the question names are in the chunk; so is one of the documents it names (by number)."""
     folded = fold(context)
-    return all(any(fold(alt) in folded for alt in alts) for alts in plan.entities)
+    if not all(any(fold(alt) in folded for alt in alts) for alts in plan.entities):
+        return False
+    if not (plan.numbers or plan.unresolved):
+        return True
+    if number in plan.numbers:
+        return True
+    named = set(plan.numbers) | set(plan.unresolved)
+    mentioned = resolve_numbers(context, folded, catalogue, {})
+    return bool(named & set(mentioned)) or any(fold(n) in folded for n in plan.unresolved)
+
+
+def _overlap(a: str, b: str) -> bool:
+    (a1, a2), (b1, b2) = ((int(p[:4]), int(p[-4:])) for p in (a, b))
+    return a1 <= b2 and b1 <= a2
 
 
 def _staleness(r: SearchResult, plan: QueryPlan, catalogue: Sequence[CatalogueEntry]) -> int:
@@ -78,8 +109,11 @@ def _staleness(r: SearchResult, plan: QueryPlan, catalogue: Sequence[CatalogueEn
     if entry:
         if entry.number in plan.numbers:
             return 0
-        # Asked about a date before a document took effect, that document cannot be the answer.
+        # Asked about a date before a document took effect, or about a period it does not cover, that
+        # document cannot be the answer.
         if plan.as_of_source != "today" and status_on(entry, plan.as_of, catalogue)[0] == NOT_YET:
+            return 2
+        if plan.period and entry.period and not _overlap(plan.period, entry.period):
             return 2
         return staleness(entry, plan.as_of, catalogue)
     # A chunk without its own catalogued number (a news page, a history note) is as old as the
@@ -93,29 +127,40 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
                    catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
     """Every sentence of the results, best first."""
     spans = [(r, i, s, e) for i, r in enumerate(results) for s, e in split_sentences(r.text)
-             if not (r.kind == "catalogue" and r.text.startswith(_CARD_META, s))]
+             if not (r.kind == "catalogue" and _card_meta_line(r.text, s))]
     bags = [set(_words(r.text[s:e])) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
     total = sum(weights.values()) or 1.0
     pairs = list(zip(terms, terms[1:]))
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
+    dates_count = any(w in fold(plan.text) for w in _DATE_WORDS)
+    asked = supported_numbers([plan.text, *plan.numbers])  # "QĐ 318 … bao nhiêu": 318 is not the answer
+    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(plan.text))
+    unit = re.compile(rf"\b\d+(?: \d+)? {counted.group(1)}\b") if counted and counted.group(1) not in (
+        "la", "nam", "phan", "thi") else None
+    headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
+    chunks = [set(_words(r.text)) for r in results]
+    entity_ok = [_entities_ok(plan, f"{r.title or ''} {r.issuer or ''} {r.path} {r.text}", r.number, catalogue)
+                 for r in results]
     out = []
     for (r, rank, s, e), bag in zip(spans, bags):
-        heading = set(_words(f"{r.title or ''} {r.path} {r.number or ''}"))
-        chunk = set(_words(r.text))
+        heading, chunk = headings[rank], chunks[rank]
         own = sum(w for t, w in weights.items() if t in bag) / total
         support = sum(w for t, w in weights.items() if t in bag or t in heading) / total
         near = sum(w for t, w in weights.items() if t in chunk or t in heading) / total
         sentence = " ".join(_words(r.text[s:e]))
         pair_share = sum(1 for a, b in pairs if f"{a} {b}" in sentence) / (len(pairs) or 1)
-        quantity = _has_quantity(r.text[s:e])
+        plain = _LIST_MARK.sub("", r.text[s:e])  # the "2." of a list item is no figure
+        quantity = _has_quantity(plain, dates_count, asked)
+        if unit is not None:  # "bao nhiêu xã": the figure must count communes ("15 xã"), not anything else
+            quantity = bool(unit.search(" ".join(_words(plain))))
         stale = stale_of[rank]
         score = (0.45 * own + 0.2 * support + 0.1 * near + 0.15 * pair_share + 0.1 / (1 + rank)
-                 + (0.1 if plan.wants_quantity and quantity else 0.0) - (0.05 if r.kind == "catalogue" else 0.0)
+                 + ((0.25 if unit else 0.1) if plan.wants_quantity and quantity else 0.0)
+                 - (0.05 if r.kind == "catalogue" else 0.0)
                  - (0.05 if len(r.text[s:e]) < 25 else 0.0) + (0.1 if r.number in plan.numbers else 0.0))
-        context = f"{r.title or ''} {r.path} {r.text}"
-        out.append(Candidate(r, rank, s, e, support, score, quantity, _entities_ok(plan, context), stale))
+        out.append(Candidate(r, rank, s, e, support, score, quantity, entity_ok[rank], stale))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -171,7 +216,7 @@ def _named_document(lead: Candidate, plan: QueryPlan, results: Sequence[SearchRe
         if number == lead.result.number or entry_for(catalogue, number) is None:
             continue
         pool = [r for r in results if r.number == number] or list(fetch(number) if fetch else [])
-        ranked = rank_sentences(plan, pool, catalogue)
+        ranked = sorted(rank_sentences(plan, pool, catalogue), key=lambda c: not answers(c, plan))
         if ranked:
             return ranked[0]
     return None

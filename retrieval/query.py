@@ -71,6 +71,7 @@ class QueryPlan:
     year: int | None
     wants_quantity: bool
     entities: tuple[tuple[str, ...], ...] = ()  # names the evidence must mention (each: alternative spellings)
+    unresolved: tuple[str, ...] = ()  # document numbers written out in the question that nothing indexed has
 
 
 def load_abbreviations(path: Path) -> dict[str, str]:
@@ -91,16 +92,33 @@ def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> Catalogue
     return with_criteria[0]
 
 
+_TYPE_CODES = {"quyet dinh": "qd", "nghi dinh": "nd", "nghi quyet": "nq", "cong van": "", "ke hoach": "kh",
+               "thong bao": "tb", "thong tu": "tt", "qd": "qd", "nd": "nd", "nq": "nq", "cv": "", "kh": "kh",
+               "tb": "tb", "tt": "tt"}
+
+
+def _typed_known(cand: str, known: dict[str, str]) -> str | None:
+    """"KH 88" → the one indexed number 88/…KH… (None when several documents could be meant)."""
+    m = re.match(r"(" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?(\d{1,5})(?:\s*/\s*((?:19|20)\d\d))?", cand)
+    if not m:
+        return None
+    code, digits, year = _TYPE_CODES[m.group(1)], m.group(2), m.group(3)
+    hits = [n for k, n in known.items() if k.startswith(digits + "/") and (not year or f"/{year}/" in k)
+            and code in k.split("/", 1)[1]]
+    return hits[0] if len(hits) == 1 else None
+
+
 def resolve_numbers(text: str, folded: str, entries: Sequence[CatalogueEntry],
                     known: dict[str, str]) -> list[str]:
     """Document numbers named in a text, in any spelling, resolved to the catalogue's or the index's."""
     found: list[str] = []
-    candidates = [m.group(0) for m in DOC_NUMBER_RE.finditer(text)] + [m.group(0) for m in _TYPED_NUMBER.finditer(folded)]
-    for cand in candidates:
+    whole = [m.group(0) for m in DOC_NUMBER_RE.finditer(text)]
+    typed = [m.group(0) for m in _TYPED_NUMBER.finditer(folded)]
+    for cand in whole + typed:
         entry = find_entry(entries, cand)
         number = entry.number if entry else known.get(number_key(cand))
-        if number is None and "/" in cand:
-            number = known.get(number_key(cand).split("/")[0] + "/" + number_key(cand).split("/", 1)[1])
+        if number is None and cand in typed:
+            number = _typed_known(cand, known)
         if number and number not in found:
             found.append(number)
     return found
@@ -169,6 +187,12 @@ def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]
         expansion = abbreviations.get(fold(w).upper()) if w.isupper() else None
         if expansion and any(r in fold(expansion) for r in _REGION_WORDS):
             found.append((w, expansion))
+    folded = " ".join(re.findall(r"\w+", fold(text)))
+    for key, expansion in abbreviations.items():  # regions written out, with or without diacritics
+        name = " ".join(re.findall(r"\w+", fold(expansion)))
+        if any(r in name for r in _REGION_WORDS) and re.search(rf"\b{name}\b", folded) \
+                and not any(expansion in alts for alts in found):
+            found.append((expansion, key))
     return found
 
 
@@ -196,7 +220,7 @@ def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: 
     new_set = any(w in folded for w in _NEW_SET) or period == "2026-2030"
     decision = _criteria_set(entries, new_set)
     criterion = _criterion(folded, decision)
-    if criterion and f"tiêu chí số {criterion.number}" not in text:
+    if criterion and criterion.name.lower() not in text.lower():
         expansions.append(f"tiêu chí số {criterion.number} {criterion.name}")
     for number in numbers:
         if number not in text:
@@ -205,4 +229,6 @@ def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: 
     return QueryPlan(original=original, text=text, search_text=search_text, unaccented=not has_diacritics(text),
                      numbers=tuple(numbers), criterion=criterion, as_of=as_of, as_of_source=source, period=period,
                      year=year, wants_quantity=any(w in folded + " " for w in _QUANTITY),
-                     entities=tuple(_entities(text, abbreviations)))
+                     entities=tuple(_entities(text, abbreviations)),
+                     unresolved=tuple(n for n in (m.group(0) for m in DOC_NUMBER_RE.finditer(text))
+                                      if not resolve_numbers(n, fold(n), entries, known)))

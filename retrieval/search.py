@@ -10,11 +10,15 @@ from typing import Sequence
 
 from ingest.catalogue import CatalogueEntry
 from retrieval.embedding import Embedder
+from retrieval.fusion import rrf_fuse
 from retrieval.query import QueryPlan, understand
 from retrieval.sparse import query_vector
 from retrieval.store import SearchFilter, VectorStore
 
 MODES = ("hybrid", "dense", "sparse")
+# "rrf": RRF computed here from the engine's ranked lists, deterministic; "engine-rrf" / "dbsf": one Qdrant
+# query with prefetches fused by the engine (measured in eval/bench_retrieval.py; see README).
+FUSIONS = ("rrf", "engine-rrf", "dbsf")
 MAX_QUERY_CHARS = 2000
 
 
@@ -34,6 +38,7 @@ class SearchResult:
     chunk_id: str
     kind: str = "document"  # "catalogue" for the knowledge catalogue's document cards
     doc_type: str | None = None
+    issuer: str | None = None
 
 
 class Searcher:
@@ -41,7 +46,10 @@ class Searcher:
 
     def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None,
                  catalogue: Sequence[CatalogueEntry] = (), abbreviations: dict[str, str] | None = None,
-                 per_document: int = 2) -> None:
+                 per_document: int = 2, fusion: str = "rrf") -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
+        self.fusion = fusion
         self.store, self.embedder = store, embedder
         self.catalogue, self.abbreviations = tuple(catalogue), abbreviations or {}
         # At most this many chunks of one document in a result list, so a long document (or a document
@@ -65,6 +73,15 @@ class Searcher:
     def document_count(self) -> int:
         """Number of live documents."""
         return len(self._active)
+
+    def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None) -> list:
+        if self.fusion != "rrf" or (boost is None and (dense is None or sparse is None)):
+            return self.store.query(dense, sparse, limit, flt, boost, fusion=self.fusion.replace("engine-", ""))
+        depth = max(limit * 4, 40)
+        filters = [flt] + ([boost.narrowed(flt)] if boost is not None else [])
+        lists = [self.store.query(d, s, depth, f) for f in filters
+                 for d, s in ((None, sparse), (dense, None)) if (d if s is None else s) is not None]
+        return rrf_fuse(lists, limit)
 
     @property
     def known_numbers(self) -> set[str]:
@@ -95,7 +112,7 @@ class Searcher:
         cap = per_document or self.per_document
         # Over-fetch: chunks of a version not yet switched on (interrupted ingest) and chunks beyond the
         # per-document cap are dropped here.
-        hits = self.store.query(dense, sparse, limit * (cap + 2) + 10, flt, boost)
+        hits = self._query(dense, sparse, limit * (cap + 2) + 10, flt, boost)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
         results: list[SearchResult] = []
@@ -108,7 +125,7 @@ class Searcher:
             per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
             results.append(SearchResult(hit.score, doc_id, p.get("number"), p.get("title"), p.get("path", ""),
                                         p.get("page"), p.get("source", ""), p.get("text", ""), p.get("status"),
-                                        hit.id, p.get("kind") or "document", p.get("doc_type")))
+                                        hit.id, p.get("kind") or "document", p.get("doc_type"), p.get("issuer")))
             if len(results) == limit:
                 break
         return results

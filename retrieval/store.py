@@ -91,9 +91,10 @@ class VectorStore(Protocol):
         limit: int,
         flt: SearchFilter | None = None,
         boost: SearchFilter | None = None,
+        fusion: str = "rrf",
     ) -> list[Hit]:
-        """Nearest chunks: dense, sparse, or both fused with RRF; `boost` adds the same searches restricted
-        to the chunks it matches (e.g. a document the question names), so those rank higher."""
+        """Nearest chunks: dense, sparse, or both fused in the engine ("rrf" or "dbsf"); `boost` adds the same
+        searches restricted to the chunks it matches (e.g. a document the question names), so those rank higher."""
 
     def count(self, flt: SearchFilter | None = None) -> int:
         """Number of chunks (matching the filter)."""

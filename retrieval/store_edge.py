@@ -138,7 +138,7 @@ class EdgeStore:
             self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
-              boost: SearchFilter | None = None) -> list[Hit]:
+              boost: SearchFilter | None = None, fusion: str = "rrf") -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if self._shard is None:
             return []
@@ -158,8 +158,9 @@ class EdgeStore:
             if boost is not None:
                 narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field
                 prefetches += [qe.Prefetch(limit=depth, query=s, filter=narrow) for s in stages]
+            fused = qe.Fusion.Dbsf() if fusion == "dbsf" else qe.Fusion.Rrf(k=RRF_K)
             request = qe.QueryRequest(
-                limit=limit, prefetches=prefetches, query=qe.Fusion.Rrf(k=RRF_K), filter=qfilter, with_payload=True
+                limit=limit, prefetches=prefetches, query=fused, filter=qfilter, with_payload=True
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._shard.query(request)]
 

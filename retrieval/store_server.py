@@ -117,7 +117,7 @@ class ServerStore:
         self._delete(qm.Filter(must=must))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
-              boost: SearchFilter | None = None) -> list[Hit]:
+              boost: SearchFilter | None = None, fusion: str = "rrf") -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if not self.client.collection_exists(self.collection):
             return []
@@ -140,7 +140,8 @@ class ServerStore:
                 narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field
                 prefetch += [qm.Prefetch(query=q, using=u, limit=depth, filter=narrow) for q, u in stages]
             result = self.client.query_points(self.collection, prefetch=prefetch,
-                                              query=qm.RrfQuery(rrf=qm.Rrf(k=RRF_K)), limit=limit,
+                                              query=(qm.FusionQuery(fusion=qm.Fusion.DBSF) if fusion == "dbsf"
+                                                     else qm.RrfQuery(rrf=qm.Rrf(k=RRF_K))), limit=limit,
                                               query_filter=qfilter, with_payload=True)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
 

@@ -10,6 +10,8 @@ from ingest.catalogue import NOT_YET, CatalogueEntry, find_entry, status_on
 from retrieval.query import fold
 
 _STALE = ("replaced", "expired")
+_GENERIC = frozenset("xa huyen tinh dat chuan ntm nong thon moi tieu chi nam giai doan xay dung chuong trinh cong "
+                     "nhan nang cao kieu mau".split())
 
 
 def _vn_date(iso_text: str | None) -> str:
@@ -45,26 +47,28 @@ def staleness(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEnt
 
 def validity_note(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> str | None:
     """One Vietnamese sentence when the document is not simply in force on `as_of`, else None."""
+    # The date asked about is not repeated: every date in an answer must come from the evidence or the
+    # catalogue (the as-of date is returned beside the answer).
     status, instead = status_on(entry, as_of, entries)
-    day = f"{as_of.day:02d}/{as_of.month:02d}/{as_of.year}"
     others = "; ".join(_from(entries, n) for n in instead)
     if status == "replaced":
-        return f"{entry.number} đã được thay thế bởi {others}; tính đến {day} cần áp dụng văn bản thay thế."
+        return f"{entry.number} đã được thay thế bởi {others}; vào thời điểm được hỏi cần áp dụng văn bản thay thế."
     if status == "expired":
         tail = f"; văn bản tiếp theo: {others}" if others else ""
-        return f"{entry.number} đã hết hiệu lực hoặc hết thời kỳ áp dụng tính đến {day}{tail}."
+        return f"{entry.number} đã hết hiệu lực hoặc hết thời kỳ áp dụng vào thời điểm được hỏi{tail}."
     if status == "amended":
         return f"{entry.number} đã được sửa đổi, bổ sung bởi {others}; cần đọc cùng văn bản sửa đổi."
     if status == NOT_YET:
         start = _vn_date(entry.effective or entry.signed)
-        return f"{entry.number} chưa có hiệu lực vào {day} (áp dụng từ {start})."
+        return f"{entry.number} chưa có hiệu lực vào thời điểm được hỏi (áp dụng từ {start})."
     return None
 
 
 def governing_entries(terms: Sequence[str], as_of: date, entries: Sequence[CatalogueEntry],
                       named: Sequence[str] = (), limit: int = 2) -> list[CatalogueEntry]:
     """Central documents whose title, topics or criteria share the most word pairs with the question."""
-    pairs = {f"{a} {b}" for a, b in zip(terms, terms[1:])}
+    # Pairs made only of programme-wide words ("xã đạt chuẩn NTM") say nothing about which document governs.
+    pairs = {f"{a} {b}" for a, b in zip(terms, terms[1:]) if not (a in _GENERIC and b in _GENERIC)}
     scored = []
     for e in entries:
         if e.level != "central":

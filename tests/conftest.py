@@ -45,6 +45,22 @@ def real_embedder(built_model):
     return SentenceTransformerEmbedder(str(built_model))
 
 
+@pytest.fixture(scope="session")
+def shared_services(shared_dir, real_embedder, tmp_path_factory):
+    """Services over ../shared/corpus/seeds + ntm and the catalogue, real model; indexed once per session."""
+    from ntm.services import build_services, ingest_catalogue
+    from ntm.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("shared-index"), qdrant_url=None)
+    services = build_services(settings, embedder=real_embedder)
+    report = ingest_catalogue(services)
+    corpus = shared_dir / "corpus"
+    services.indexer.ingest_paths([str(corpus / "seeds"), str(corpus / "ntm")], report=report)
+    services.searcher.refresh()
+    yield services, report
+    services.close()
+
+
 def encode_cp1258(text: str) -> bytes:
     """Encode like Windows does: base letters from the code page, tones as combining marks."""
     out = []

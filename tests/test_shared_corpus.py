@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.catalogue_index import index_catalogue
-from ingest.pipeline import Indexer
-from ntm.settings import Settings
-from retrieval.search import Searcher
-from retrieval.store_edge import EdgeStore
-
 pytestmark = [pytest.mark.shared, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")
-def indexed(shared_dir, real_embedder, tmp_path_factory):
-    store = EdgeStore(tmp_path_factory.mktemp("shared") / "qdrant")
-    indexer = Indexer(store, real_embedder)
-    report = index_catalogue(indexer, Settings().knowledge_dir / "catalogue.yaml")
-    corpus = shared_dir / "corpus"
-    indexer.ingest_paths([str(corpus / "seeds"), str(corpus / "ntm")], report=report)
-    yield store, indexer, report, Searcher(store, real_embedder)
-    store.close()
+def indexed(shared_services):
+    services, report = shared_services
+    return services.store, services.indexer, report, services.searcher
 
 
 def test_every_corpus_file_is_ingested(indexed, shared_dir):

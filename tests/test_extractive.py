@@ -1,0 +1,133 @@
+"""Extractive answers: quote the answering sentence, cite it, refuse honestly, warn about replaced documents."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingest.catalogue import DEFAULT_PATH, entry_text, load_catalogue
+from retrieval.evidence import split_sentences, stated_numbers, unsupported_numbers
+from retrieval.extractive import extractive_answer
+from retrieval.query import load_abbreviations, understand
+from retrieval.search import SearchResult
+
+pytestmark = pytest.mark.synthetic
+
+TODAY = date(2026, 11, 21)
+ENTRIES = load_catalogue(DEFAULT_PATH)
+ABBREVIATIONS = load_abbreviations(Path(DEFAULT_PATH).parent / "abbreviations.yaml")
+CATALOGUE_TEXTS = [entry_text(e, ENTRIES) for e in ENTRIES]
+
+
+def chunk(text, number=None, title="Tin tức", path="", doc_id=None, kind="document", doc_type=None, score=0.5):
+    return SearchResult(score, doc_id or f"doc-{abs(hash(text)) % 10_000}", number, title, path, None,
+                        f"docs/{doc_id or 'a'}.txt", text, None, f"chunk-{abs(hash(text)) % 10_000}", kind, doc_type)
+
+
+# synthetic fixture: made-up plan texts, not from any real document
+PLAN_TEXT = ("Kế hoạch năm 2031 của tỉnh Hòa Bình Xanh. Năm 2031, tỉnh phấn đấu công nhận thêm 12 xã đạt chuẩn "
+             "nông thôn mới và 4 xã nông thôn mới nâng cao. Các sở phối hợp tổ chức hội nghị sơ kết.")
+OTHER_PROVINCE = "Năm 2031, tỉnh Sơn Lâm phấn đấu công nhận thêm 9 xã đạt chuẩn nông thôn mới."
+CRITERIA_TEXT = ("Bộ tiêu chí gồm 19 tiêu chí; trong mỗi tiêu chí có chỉ tiêu chung và chỉ tiêu theo vùng. "
+                 "Xã đặc biệt khó khăn áp dụng mức của vùng Trung du miền núi phía Bắc.")
+
+
+def ask(question, results, **kw):
+    plan = understand(question, ENTRIES, ABBREVIATIONS, today=TODAY, **kw)
+    return extractive_answer(plan, results, ENTRIES)
+
+
+def no_invented_numbers(answer):
+    support = [c.quote for c in answer.citations] + [c.title for c in answer.citations]
+    support += [c.number or "" for c in answer.citations] + CATALOGUE_TEXTS
+    return unsupported_numbers(answer.text, support) == set()
+
+
+def test_the_answer_quotes_the_sentence_with_the_figure_and_cites_it():
+    results = [chunk(PLAN_TEXT, title="Hòa Bình Xanh: kế hoạch 2031", path="I. Mục tiêu"), chunk(OTHER_PROVINCE)]
+    a = ask("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?", results)
+    assert a.answered
+    assert "12 xã" in a.text and "9 xã" not in a.text
+    first = a.citations[0]
+    assert first.n == 1 and "12 xã" in first.quote and first.quote in PLAN_TEXT
+    assert first.location == "I. Mục tiêu" and "[1]" in a.text and "Căn cứ:" in a.text
+    assert len(a.text) < 1500 and no_invented_numbers(a)
+
+
+def test_a_figure_for_another_place_is_not_given_as_the_answer():
+    a = ask("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?", [chunk(OTHER_PROVINCE)])
+    assert not a.answered and "9 xã" not in a.text.split("Tài liệu gần nhất")[0]
+    assert a.text.startswith("Tài liệu hiện có chưa nêu")
+
+
+def test_a_question_for_a_figure_the_evidence_lacks_is_refused_and_the_governing_decision_named():
+    results = [chunk(CRITERIA_TEXT, number="318/QĐ-TTg", doc_type="Quyết định", title="Bộ tiêu chí xã")]
+    a = ask("thu nhap binh quan dau nguoi de dat chuan NTM vung DBSCL la bao nhieu", results)
+    assert not a.answered
+    assert a.text.startswith("Tài liệu hiện có chưa nêu con số")
+    assert "318/QĐ-TTg" in a.text and "51/2025/QĐ-TTg" in a.text  # the decision, and what replaced it
+    assert a.citations and a.citations[0].number == "318/QĐ-TTg"  # the closest document is listed
+    assert no_invented_numbers(a)
+
+
+def test_figures_from_a_long_superseded_criteria_set_are_not_the_answer():
+    old = chunk("Theo QĐ 1980/QĐ-TTg, thu nhập bình quân đầu người vùng Đồng bằng sông Cửu Long tối thiểu là "
+                "50 triệu đồng/người.", title="Bộ tiêu chí cũ")
+    a = ask("thu nhập bình quân đầu người để đạt chuẩn NTM vùng ĐBSCL hiện nay là bao nhiêu", [old])
+    assert not a.answered and "50 triệu" not in a.text
+
+
+def test_a_replaced_document_is_answered_with_a_note_naming_what_applies_instead():
+    card = chunk("tiêu chí số 17: Môi trường và an toàn thực phẩm;", number="318/QĐ-TTg", doc_type="Quyết định",
+                 title="Bộ tiêu chí xã", kind="catalogue")
+    a = ask("TC17 là tiêu chí gì", [card])
+    assert a.answered and "Môi trường và an toàn thực phẩm" in a.text
+    assert any("318/QĐ-TTg đã được thay thế bởi 51/2025/QĐ-TTg" in n for n in a.notes)
+    assert "15/02/2026" in a.text and no_invented_numbers(a)
+
+
+def test_the_note_depends_on_the_date_asked_about():
+    card = chunk("tiêu chí số 17: Môi trường và an toàn thực phẩm;", number="318/QĐ-TTg", doc_type="Quyết định",
+                 title="Bộ tiêu chí xã", kind="catalogue")
+    a = ask("năm 2024 TC17 là tiêu chí gì", [card])
+    assert a.answered and any("sửa đổi, bổ sung bởi 211/QĐ-TTg" in n for n in a.notes)
+    assert not any("thay thế" in n for n in a.notes)
+
+
+def test_a_news_quote_naming_a_letter_also_cites_the_letter():
+    news = chunk("Các huyện rà soát xã sáp nhập, thực hiện theo Công văn số 267/BNN-VPĐP của Văn phòng Điều phối "
+                 "về triển khai nông thôn mới với xã hình thành sau sắp xếp.", title="Tin tỉnh")
+    letter = chunk("Hướng dẫn xã, huyện hình thành sau sắp xếp đơn vị hành chính.", number="267/BNN-VPĐP",
+                   doc_type="Công văn", title="Hướng dẫn với ĐVHC sau sắp xếp", doc_id="cv267")
+    plan = understand("Công văn nào hướng dẫn triển khai NTM cho xã hình thành sau sắp xếp?", ENTRIES,
+                      ABBREVIATIONS, today=TODAY)
+    a = extractive_answer(plan, [news], ENTRIES, fetch=lambda number: [letter] if number == "267/BNN-VPĐP" else [])
+    assert a.answered and [c.number for c in a.citations] == [None, "267/BNN-VPĐP"]
+    assert "267/BNN-VPĐP" in a.text
+
+
+def test_questions_in_the_evidence_are_not_taken_as_answers():
+    faq = chunk("Thẩm quyền công nhận xã đạt chuẩn nông thôn mới thuộc về ai?")
+    assert not ask("Ai có thẩm quyền công nhận xã đạt chuẩn nông thôn mới?", [faq]).answered
+
+
+def test_no_evidence_at_all_is_an_honest_refusal():
+    a = ask("Tiêu chí về chợ nông thôn quy định thế nào?", [])
+    assert not a.answered and a.citations == () and a.text.startswith("Tài liệu hiện có chưa nêu")
+
+
+def test_stated_numbers_are_canonical_and_the_check_catches_an_invented_one():
+    assert stated_numbers("ngày 08/3/2022 theo 318/QĐ-TTg, đạt 1.234,5 triệu, 90%, 07 năm [2]") == {
+        "2022-03-08", "318/qdttg", "1234.5", "90", "7"}
+    evidence = ["Năm 2023 phấn đấu thêm 15 xã, ký ngày 8-3-2022 (QĐ 318/QĐ-TTg)."]
+    assert unsupported_numbers("Theo [1]: 15 xã, năm 2023, ngày 08/03/2022, 318/qd-ttg.", evidence) == set()
+    assert unsupported_numbers("Có 16 xã [1].", evidence) == {"16"}
+
+
+def test_sentences_keep_list_markers_and_criteria_items_whole():
+    text = "Điều 1. Phạm vi: áp dụng cho xã.\n2. Mục hai; tiêu chí số 17: Môi trường; tiêu chí số 18: Hệ thống"
+    parts = [text[s:e] for s, e in split_sentences(text)]
+    assert parts == ["Điều 1. Phạm vi: áp dụng cho xã.", "2. Mục hai;", "tiêu chí số 17: Môi trường;",
+                     "tiêu chí số 18: Hệ thống"]
