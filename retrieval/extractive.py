@@ -17,7 +17,7 @@ from retrieval.query import QueryPlan, fold, resolve_numbers
 from retrieval.search import SearchResult
 from retrieval.validity import entry_for, governing_entries, governing_sentence, staleness, validity_note
 
-SUPPORT_MIN = 0.5  # share of the question's weighted words the quote (with its headings) must contain
+SUPPORT_MIN = 0.6  # share of the question's weighted words the quote (with its headings) must contain
 QUOTE_CHARS = 280
 _QUESTION_WORDS = frozenset(
     "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon "
@@ -41,12 +41,21 @@ class Candidate:
     has_quantity: bool
     entity_ok: bool
     stale: int
+    focus: int = 0  # offset in the sentence of what answers (the figure); a long quote is cut around it
 
     @property
     def quote(self) -> str:
-        """The sentence, trimmed to a chat-sized quote."""
+        """The sentence, trimmed to a chat-sized quote around its focus."""
         text = self.result.text[self.start:self.end]
-        return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + " …"
+        if len(text) <= QUOTE_CHARS:
+            return text
+        begin = max(0, min(self.focus - QUOTE_CHARS // 3, len(text) - QUOTE_CHARS))
+        window = text[begin:begin + QUOTE_CHARS]
+        if begin > 0:
+            window = "… " + window.split(" ", 1)[-1]
+        if begin + QUOTE_CHARS < len(text):
+            window = window.rsplit(" ", 1)[0] + " …"
+        return window
 
 
 def _card_meta_line(text: str, start: int) -> bool:
@@ -72,6 +81,31 @@ def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
 
 
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
+
+
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": rf"{_NUMBER} (?:ty|nghin ty|trieu)",
+          "trieu": rf"{_NUMBER} (?:trieu|ty)", "nghin": rf"{_NUMBER} nghin"}
+
+
+def _unit_pattern(question: str) -> re.Pattern[str] | None:
+    """What the asked figure counts: "bao nhiêu xã" → "15 xã"; "bao nhiêu phần trăm" → "84,5%"."""
+    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(question))
+    if not counted or counted.group(1) in ("la", "nam", "thi", "va", "so"):
+        return None
+    word = counted.group(1)
+    return re.compile(_UNITS.get(word, rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b"))
+
+
+def _plain_number(token: str) -> str:
+    return next(iter(stated_numbers(token)), token)
+
+
+def _mentions_year(sentence: str, year: int) -> bool:
+    """False when the sentence is about other years only ("đến năm 2020" for a question on 2024)."""
+    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", sentence)}
+    spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
+    return not years or year in years or any(a <= year <= b for a, b in spans)
 
 
 def _has_quantity(text: str, dates_count: bool, asked: set[str]) -> bool:
@@ -136,9 +170,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
     dates_count = any(w in fold(plan.text) for w in _DATE_WORDS)
     asked = supported_numbers([plan.text, *plan.numbers])  # "QĐ 318 … bao nhiêu": 318 is not the answer
-    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(plan.text))
-    unit = re.compile(rf"\b\d+(?: \d+)? {counted.group(1)}\b") if counted and counted.group(1) not in (
-        "la", "nam", "phan", "thi") else None
+    unit = _unit_pattern(plan.text)
     headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
     chunks = [set(_words(r.text)) for r in results]
     entity_ok = [_entities_ok(plan, f"{r.title or ''} {r.issuer or ''} {r.path} {r.text}", r.number, catalogue)
@@ -153,14 +185,20 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         pair_share = sum(1 for a, b in pairs if f"{a} {b}" in sentence) / (len(pairs) or 1)
         plain = _LIST_MARK.sub("", r.text[s:e])  # the "2." of a list item is no figure
         quantity = _has_quantity(plain, dates_count, asked)
+        focus = 0
         if unit is not None:  # "bao nhiêu xã": the figure must count communes ("15 xã"), not anything else
-            quantity = bool(unit.search(" ".join(_words(plain))))
+            found = unit.search(fold(r.text[s:e]))  # folding keeps offsets: one letter per letter
+            quantity, focus = found is not None, found.start() if found else 0
+        elif quantity:
+            focus = next((m.start() for m in re.finditer(_NUMBER, r.text[s:e])
+                          if _plain_number(m.group(0)) not in asked), 0)
         stale = stale_of[rank]
         score = (0.45 * own + 0.2 * support + 0.1 * near + 0.15 * pair_share + 0.1 / (1 + rank)
                  + ((0.25 if unit else 0.1) if plan.wants_quantity and quantity else 0.0)
                  - (0.05 if r.kind == "catalogue" else 0.0)
                  - (0.05 if len(r.text[s:e]) < 25 else 0.0) + (0.1 if r.number in plan.numbers else 0.0))
-        out.append(Candidate(r, rank, s, e, support, score, quantity, entity_ok[rank], stale))
+        fits_year = plan.year is None or _mentions_year(r.text[s:e], plan.year)
+        out.append(Candidate(r, rank, s, e, support, score, quantity, entity_ok[rank] and fits_year, stale, focus))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 

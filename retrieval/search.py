@@ -16,9 +16,10 @@ from retrieval.sparse import query_vector
 from retrieval.store import SearchFilter, VectorStore
 
 MODES = ("hybrid", "dense", "sparse")
-# "rrf": RRF computed here from the engine's ranked lists, deterministic; "engine-rrf" / "dbsf": one Qdrant
-# query with prefetches fused by the engine (measured in eval/bench_retrieval.py; see README).
-FUSIONS = ("rrf", "engine-rrf", "dbsf")
+# "dbsf": one Qdrant query, prefetches fused by distribution-based score fusion (best measured, stable);
+# "rrf": RRF computed here from the engine's ranked lists, deterministic tie-break; "engine-rrf": the
+# engine's RRF, which breaks exact ties in no fixed order. Numbers: eval/bench_retrieval.py, README.
+FUSIONS = ("dbsf", "rrf", "engine-rrf")
 MAX_QUERY_CHARS = 2000
 
 
@@ -46,7 +47,7 @@ class Searcher:
 
     def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None,
                  catalogue: Sequence[CatalogueEntry] = (), abbreviations: dict[str, str] | None = None,
-                 per_document: int = 2, fusion: str = "rrf") -> None:
+                 per_document: int = 2, fusion: str = "dbsf") -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
         self.fusion = fusion
