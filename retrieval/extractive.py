@@ -225,7 +225,8 @@ def citation(n: int, c: Candidate) -> Citation:
                     score=round(r.score, 6), chunk_id=r.chunk_id)
 
 
-def _source_line(cit: Citation, with_quote: bool) -> str:
+def source_line(cit: Citation, with_quote: bool) -> str:
+    """One line of the `Căn cứ:` list: "[n] number — title; location" (and the quote)."""
     head = f"[{cit.n}] " + (f"{cit.number} — {cit.title}" if cit.number else cit.title)
     return f"{head}; {cit.location}" + (f": “{cit.quote}”" if with_quote else "")
 
@@ -278,7 +279,7 @@ def extractive_answer(plan: QueryPlan, results: Sequence[SearchResult], catalogu
         lead = [f"Theo {_label(c.result)} ({cit.location}): “{cit.quote}” [{cit.n}]" for c, cit in zip(picked, cits)]
         notes = _notes(picked, plan, catalogue)
         parts = ["\n".join(lead)] + (["Lưu ý: " + " ".join(notes)] if notes else [])
-        parts.append("Căn cứ:\n" + "\n".join(_source_line(c, False) for c in cits))
+        parts.append("Căn cứ:\n" + "\n".join(source_line(c, False) for c in cits))
         return Answer("\n\n".join(parts), True, cits, tuple(notes))
     return refusal(plan, ranked, catalogue)
 
@@ -303,5 +304,5 @@ def refusal(plan: QueryPlan, ranked: Sequence[Candidate], catalogue: Sequence[Ca
                      + "; ".join(governing_sentence(e, plan.as_of, catalogue) for e in governing) + ".")
     cits = tuple(citation(i, c) for i, c in enumerate(closest, 1))
     if cits:
-        lines.append("Tài liệu gần nhất:\n" + "\n".join(_source_line(c, True) for c in cits))
+        lines.append("Tài liệu gần nhất:\n" + "\n".join(source_line(c, True) for c in cits))
     return Answer("\n\n".join(lines), False, cits, ())

@@ -12,11 +12,11 @@ from typing import Sequence
 from ingest.catalogue import CatalogueEntry, entry_text
 from ingest.textnorm import is_vietnamese_word
 from retrieval.evidence import Answer
-from retrieval.extractive import extractive_answer
+from retrieval.extractive import extractive_answer, rank_sentences, refusal, source_line
 from retrieval.query import QueryPlan
 from retrieval.search import MAX_QUERY_CHARS, Searcher, SearchResult
 from retrieval.store import SearchFilter
-from retrieval.validity import entry_for
+from retrieval.validity import entry_for, validity_note
 
 EVIDENCE_K = 8
 
@@ -88,11 +88,11 @@ class AskService:
 
         if self.llm is not None and results:
             answer = self.llm.answer(plan.text, results, plan.as_of.isoformat(), self._catalogue_support(results))
-            if answer is not None and not answer.answered:
-                answer = extractive_answer(plan, results, self.catalogue, fetch)
+            if answer is not None and not answer.answered:  # the model found no answer: say so, plainly
+                answer = refusal(plan, rank_sentences(plan, results, self.catalogue), self.catalogue)
                 answer = Answer(answer.text, False, answer.citations, answer.notes, "llm")
             elif answer is not None:
-                answer = self._with_notes(answer, plan)
+                answer = self._finish_llm_answer(answer, plan)
         answer = answer or extractive_answer(plan, results, self.catalogue, fetch)
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
 
@@ -100,9 +100,8 @@ class AskService:
         entries = [entry_for(self.catalogue, r.number) for r in results]
         return [entry_text(e, self.catalogue) for e in dict.fromkeys(e for e in entries if e)]
 
-    def _with_notes(self, answer: Answer, plan: QueryPlan) -> Answer:
-        from retrieval.validity import validity_note
-
+    def _finish_llm_answer(self, answer: Answer, plan: QueryPlan) -> Answer:
+        """The model's verified sentences, then validity notes and the `Căn cứ:` list, as extractive answers have."""
         notes = []
         for number in dict.fromkeys(c.number for c in answer.citations):
             entry = entry_for(self.catalogue, number)
@@ -110,4 +109,5 @@ class AskService:
             if note:
                 notes.append(note)
         text = answer.text + ("\n\nLưu ý: " + " ".join(notes) if notes else "")
+        text += "\n\nCăn cứ:\n" + "\n".join(source_line(c, True) for c in answer.citations)
         return Answer(text, True, answer.citations, tuple(notes), answer.answerer)

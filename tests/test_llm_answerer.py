@@ -14,6 +14,7 @@ from ntm.settings import Settings
 from retrieval.chat import ChatError, LlamaCppChatModel, OpenAIChatModel, build_chat_model
 from retrieval.llm import REFUSAL, LLMAnswerer, best_quote
 from retrieval.search import SearchResult
+from tests_support import FakeChatModel
 
 pytestmark = pytest.mark.synthetic
 
@@ -36,22 +37,6 @@ EVIDENCE = [
     _result(3, "Các xã tổ chức hội nghị tuyên truyền mỗi quý một lần.", None,
             "Công văn thử nghiệm về tuyên truyền", "", None),
 ]
-
-
-class FakeChatModel:
-    """ChatModel double: returns canned replies in turn (or raises them) and records what it was sent."""
-
-    def __init__(self, *replies: str | Exception) -> None:
-        self.name = "fake"
-        self.replies = list(replies)
-        self.calls: list[tuple[list[dict[str, str]], float]] = []
-
-    def complete(self, messages: list[dict[str, str]], timeout: float) -> str:
-        self.calls.append((messages, timeout))
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
 
 
 def _answer(reply: str | Exception, question: str = "Mỗi xã cần bao nhiêu thôn kiểu mẫu?", **kw):

@@ -8,6 +8,9 @@ from qdrant_client import QdrantClient
 from ntm.services import build_services
 from ntm.settings import Settings
 from retrieval.filters import BadFilter, Filters, to_search_filter
+from retrieval.fusion import rrf_fuse
+from retrieval.search import Searcher
+from retrieval.store import Hit
 from retrieval.store_server import ServerStore
 
 pytestmark = pytest.mark.synthetic
@@ -75,3 +78,26 @@ def test_filters_resolve_any_spelling_and_reject_what_matches_nothing(services):
         with pytest.raises(BadFilter) as err:
             to_search_filter(bad, records)
         assert err.value.message
+
+
+@pytest.mark.parametrize("fusion", ["dbsf", "rrf", "engine-rrf"])
+def test_every_fusion_finds_the_named_document_and_ranks_the_same_way_twice(services, fusion):
+    searcher = Searcher(services.store, services.embedder, fusion=fusion)
+    first = searcher.search("thu nhập theo kế hoạch 88/KH-UBND", limit=3)
+    assert first[0].number == "88/KH-UBND"
+    if fusion != "engine-rrf":
+        assert [h.chunk_id for h in searcher.search("thu nhập theo kế hoạch 88/KH-UBND", limit=3)] == \
+            [h.chunk_id for h in first]
+
+
+def test_rrf_ties_go_to_the_bm25_list_then_the_id():
+    a, b, c = (Hit(i, 0.0, {}) for i in "abc")
+    # a: rank 1 in BM25, 2 in dense; b: the mirror image; equal RRF scores
+    fused = rrf_fuse([[a, b], [b, a, c]], limit=3)
+    assert [h.id for h in fused] == ["a", "b", "c"]
+    assert fused[0].score == pytest.approx(1 / 61 + 1 / 62)
+
+
+def test_an_unknown_fusion_is_refused():
+    with pytest.raises(ValueError, match="unknown fusion"):
+        Searcher(None, None, fusion="magic")  # type: ignore[arg-type]

@@ -22,3 +22,19 @@ class HookedEmbedder:
         self.calls += 1
         self.passages += len(texts)
         return self.inner.embed_passages(texts)
+
+
+class FakeChatModel:
+    """ChatModel double: returns canned replies in turn (or raises them) and records what it was sent."""
+
+    def __init__(self, *replies: str | Exception) -> None:
+        self.name = "fake"
+        self.replies = list(replies)
+        self.calls: list[tuple[list[dict[str, str]], float]] = []
+
+    def complete(self, messages: list[dict[str, str]], timeout: float) -> str:
+        self.calls.append((messages, timeout))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
