@@ -27,7 +27,6 @@ HUYỆN ĐẠI PHONG
 Số: 57/KH-UBND
 
 CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-Độc lập - Tự do - Hạnh phúc
 
 Đại Phong, ngày 15 tháng 3 năm 2031
 
@@ -51,7 +50,6 @@ Số: 418/UBND-NN
 V/v đẩy mạnh cấp nước sạch nông thôn
 
 CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-Độc lập - Tự do - Hạnh phúc
 
 Sông Lam, ngày 02 tháng 6 năm 2031
 
