@@ -213,8 +213,7 @@ def answers(c: Candidate, plan: QueryPlan) -> bool:
 def _label(r: SearchResult) -> str:
     if r.number:
         return f"{r.doc_type or 'Văn bản'} {r.number}"
-    title = (r.title or r.source.rsplit("/", 1)[-1]).strip()
-    return title if len(title) <= 90 else title[:89].rsplit(" ", 1)[0] + " …"
+    return _short((r.title or r.source.rsplit("/", 1)[-1]).strip(), 90)
 
 
 def citation(n: int, c: Candidate) -> Citation:
@@ -225,10 +224,15 @@ def citation(n: int, c: Candidate) -> Citation:
                     score=round(r.score, 6), chunk_id=r.chunk_id)
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
 def source_line(cit: Citation, with_quote: bool) -> str:
-    """One line of the `Căn cứ:` list: "[n] number — title; location" (and the quote)."""
-    head = f"[{cit.n}] " + (f"{cit.number} — {cit.title}" if cit.number else cit.title)
-    return f"{head}; {cit.location}" + (f": “{cit.quote}”" if with_quote else "")
+    """One line of the `Căn cứ:` list: "[n] number — title; location" (and the quote), kept chat-sized."""
+    title = _short(cit.title, 100)  # the JSON citation keeps the full title and quote
+    head = f"[{cit.n}] " + (f"{cit.number} — {title}" if cit.number else title)
+    return f"{head}; {_short(cit.location, 60)}" + (f": “{_short(cit.quote, 200)}”" if with_quote else "")
 
 
 def _notes(cands: Sequence[Candidate], plan: QueryPlan, catalogue: Sequence[CatalogueEntry]) -> list[str]:

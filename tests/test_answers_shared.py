@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ingest.catalogue import entry_text
-from retrieval.evidence import unsupported_numbers
+from retrieval.evidence import supported_numbers, unsupported_numbers
 
 pytestmark = [pytest.mark.shared, pytest.mark.model]
 
@@ -50,3 +52,18 @@ def test_a_replaced_criteria_decision_is_flagged_with_what_applies_instead(asker
     a = asker.ask("QĐ 318 quy định bộ tiêu chí xã nông thôn mới gồm bao nhiêu tiêu chí?").answer
     assert a.answered and "19 tiêu chí" in a.text
     assert any("51/2025/QĐ-TTg" in n and "15/02/2026" in n for n in a.notes)
+
+
+def test_every_dev_question_gets_a_chat_sized_answer_without_invented_numbers(asker):
+    from eval.dataset import load_dataset
+
+    items = load_dataset(Path(__file__).resolve().parents[1] / "eval" / "datasets" / "ntm_dev.jsonl")
+    too_long, invented = [], {}
+    for item in items:
+        a = asker.ask(item.question).answer
+        if len(a.text) > 1500:
+            too_long.append((item.id, len(a.text)))
+        extra = _invented(a, asker.catalogue) - set().union(*(supported_numbers([c.location]) for c in a.citations))
+        if extra:
+            invented[item.id] = extra
+    assert not too_long and not invented
