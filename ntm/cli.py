@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from ingest.errors import IngestError
+from ntm.cli_eval import eval_app
 from ntm.settings import Settings
 from retrieval.store import StoreError
 
@@ -19,6 +20,7 @@ SKIPPED_EXIT = 3  # distinct from 1 (a crash or Ctrl-C) so scripts can go on aft
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistant: ingest, search and serve.")
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
 app.add_typer(models_app, name="models")
+app.add_typer(eval_app, name="eval")
 
 
 def _fail(message: str, code: int = 2) -> None:
