@@ -119,3 +119,26 @@ def test_compare_refuses_what_is_not_a_run(setup):
     (root / "x.json").write_text("{}", encoding="utf-8")
     result = invoke("eval", "compare", root / "x.json", root / "x.json")
     assert result.exit_code == 2 and "not a results.json" in result.output
+
+
+def test_the_llm_answerer_is_a_fourth_column_when_one_is_configured(setup, monkeypatch):
+    from pathlib import Path
+
+    from retrieval.llm import LLMAnswerer
+
+    class EchoModel:  # a stand-in chat model: answers the first evidence's figure, cited
+        name = "echo"
+
+        def complete(self, messages, timeout):
+            return "Tỉnh phấn đấu thêm 12 xã [1]." if "12 xã" in messages[1]["content"] else "KHÔNG_CÓ_THÔNG_TIN"
+
+    prompts = Path(__file__).resolve().parents[1] / "prompts"
+    monkeypatch.setattr("ntm.services.build_llm_answerer", lambda s: LLMAnswerer(EchoModel(), prompts, 5.0))
+    root, dataset, docs = setup
+    result = invoke("eval", "run", "--dataset", dataset, "--corpus", docs, "--out", root / "llm",
+                    "--work-dir", root / "work", "--modes", "sparse,llm")
+    assert result.exit_code == 0, result.output
+    data = json.loads((root / "llm" / "results.json").read_text(encoding="utf-8"))
+    assert data["run"]["modes"] == ["sparse", "llm"]
+    assert "12 xã" in data["questions"][0]["outputs"]["llm"]["answer"]
+    assert data["summary"]["llm"]["overall"]["invented_number_rate"] == 0.0
