@@ -17,7 +17,7 @@ from retrieval.query import QueryPlan, fold, resolve_numbers
 from retrieval.search import SearchResult
 from retrieval.validity import entry_for, governing_entries, governing_sentence, staleness, validity_note
 
-SUPPORT_MIN = 0.6  # share of the question's weighted words the quote (with its headings) must contain
+SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain
 QUOTE_CHARS = 280
 _QUESTION_WORDS = frozenset(
     "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon "
@@ -84,17 +84,22 @@ _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi di
 
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
-_UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": rf"{_NUMBER} (?:ty|nghin ty|trieu)",
-          "trieu": rf"{_NUMBER} (?:trieu|ty)", "nghin": rf"{_NUMBER} nghin"}
+_MONEY = rf"{_NUMBER} (?:trieu|ty|nghin ty|dong|nghin dong)"
+# What "bao nhiêu <word>" counts, when the word is a unit or a countable noun; other words ("vốn", "thu
+# nhập") name the thing measured, and any figure may answer.
+_UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": _MONEY, "trieu": _MONEY, "tien": _MONEY,
+          "dong": _MONEY, "nghin": rf"{_NUMBER} nghin", "tieu": rf"{_NUMBER} tieu chi", "chi": rf"{_NUMBER} chi tieu"}
+_COUNTED = frozenset("xa huyen tinh thon ap ban lang ho nguoi lao san cau lop km ha lan nhom doan don cong "
+                     "thanh quan phuong thi truong cho tram".split())
 
 
 def _unit_pattern(question: str) -> re.Pattern[str] | None:
     """What the asked figure counts: "bao nhiêu xã" → "15 xã"; "bao nhiêu phần trăm" → "84,5%"."""
     counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(question))
-    if not counted or counted.group(1) in ("la", "nam", "thi", "va", "so"):
-        return None
-    word = counted.group(1)
-    return re.compile(_UNITS.get(word, rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b"))
+    word = counted.group(1) if counted else ""
+    if word in _UNITS:
+        return re.compile(_UNITS[word])
+    return re.compile(rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b") if word in _COUNTED else None
 
 
 def _plain_number(token: str) -> str:
@@ -173,8 +178,12 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     unit = _unit_pattern(plan.text)
     headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
     chunks = [set(_words(r.text)) for r in results]
-    entity_ok = [_entities_ok(plan, f"{r.title or ''} {r.issuer or ''} {r.path} {r.text}", r.number, catalogue)
-                 for r in results]
+    # A place is usually named once per document (headline, letterhead): any retrieved chunk of the same
+    # document counts as its context.
+    doc_text: dict[str, str] = {}
+    for r in results:
+        doc_text[r.doc_id] = doc_text.get(r.doc_id, f"{r.title or ''} {r.issuer or ''}") + f" {r.path} {r.text}"
+    entity_ok = [_entities_ok(plan, doc_text[r.doc_id], r.number, catalogue) for r in results]
     out = []
     for (r, rank, s, e), bag in zip(spans, bags):
         heading, chunk = headings[rank], chunks[rank]
