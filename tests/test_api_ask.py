@@ -18,46 +18,13 @@ from ntm.settings import Settings
 from retrieval.evidence import unsupported_numbers
 from retrieval.query import has_diacritics
 
+from tests_support import DISTRICT_PLAN, WATER_LETTER
+
 pytestmark = pytest.mark.synthetic
 
-# synthetic fixture
-# A district plan whose letterhead carries its number (Số: 57/KH-UBND) and a clear figure (7 xã).
-PLAN = """ỦY BAN NHÂN DÂN
-HUYỆN ĐẠI PHONG
-Số: 57/KH-UBND
+PLAN = DISTRICT_PLAN
 
-CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-
-Đại Phong, ngày 15 tháng 3 năm 2031
-
-KẾ HOẠCH
-Xây dựng nông thôn mới huyện Đại Phong năm 2031
-
-I. MỤC TIÊU
-1. Năm 2031, huyện phấn đấu có thêm 7 xã đạt chuẩn nông thôn mới.
-2. Các xã còn lại duy trì và nâng cao chất lượng các tiêu chí đã đạt.
-
-II. NHIỆM VỤ
-1. Các xã rà soát tiêu chí giao thông và thủy lợi trước ngày 30/6/2031.
-2. Phòng Nông nghiệp huyện tổng hợp kết quả thực hiện hằng quý.
-"""
-
-# synthetic fixture
-# A letter of another province on another topic (clean water).
-LETTER = """ỦY BAN NHÂN DÂN
-TỈNH SÔNG LAM
-Số: 418/UBND-NN
-V/v đẩy mạnh cấp nước sạch nông thôn
-
-CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-
-Sông Lam, ngày 02 tháng 6 năm 2031
-
-Kính gửi: Ủy ban nhân dân các huyện, thị xã.
-
-1. Đến hết năm 2031, tỷ lệ hộ dân nông thôn sử dụng nước sạch đạt 92%.
-2. Mỗi xã bố trí ít nhất 2 điểm lấy mẫu kiểm tra chất lượng nước trong một năm.
-"""
+LETTER = WATER_LETTER
 
 # synthetic fixture
 # A decision in the corpus header format (key: value lines, then a line of "=").

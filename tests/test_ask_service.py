@@ -11,20 +11,14 @@ from ntm.settings import Settings
 from retrieval.chat import ChatError
 from retrieval.llm import LLMAnswerer
 from retrieval.service import AskService
-from tests_support import FakeChatModel
+from tests_support import PROVINCE_PLAN, FakeChatModel
 
 PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
 pytestmark = pytest.mark.synthetic
 
-# synthetic fixture: a made-up provincial plan
-PLAN = """Số: 31/KH-UBND
-KẾ HOẠCH
-Xây dựng nông thôn mới tỉnh Hòa Bình Xanh năm 2031
-
-1. Năm 2031, tỉnh phấn đấu công nhận thêm 12 xã đạt chuẩn nông thôn mới.
-2. Mỗi huyện tổ chức ít nhất 2 lớp tập huấn cho cán bộ xã.
-"""
+# synthetic fixture: a made-up provincial plan (tests_support)
+PLAN = PROVINCE_PLAN
 QUESTION = "Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn nông thôn mới?"
 
 

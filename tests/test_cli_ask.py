@@ -11,40 +11,13 @@ from typer.testing import CliRunner
 
 from ntm import cli
 
+from tests_support import DISTRICT_PLAN, WATER_LETTER
+
 pytestmark = pytest.mark.synthetic
 
-# synthetic fixture
-# A district plan with its number in the letterhead and a clear figure.
-PLAN = """ỦY BAN NHÂN DÂN
-HUYỆN ĐẠI PHONG
-Số: 57/KH-UBND
+PLAN = DISTRICT_PLAN
 
-CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-
-Đại Phong, ngày 15 tháng 3 năm 2031
-
-KẾ HOẠCH
-Xây dựng nông thôn mới huyện Đại Phong năm 2031
-
-I. MỤC TIÊU
-1. Năm 2031, huyện phấn đấu có thêm 7 xã đạt chuẩn nông thôn mới.
-2. Các xã còn lại duy trì và nâng cao chất lượng các tiêu chí đã đạt.
-"""
-
-# synthetic fixture
-# Another province, another topic.
-LETTER = """ỦY BAN NHÂN DÂN
-TỈNH SÔNG LAM
-Số: 418/UBND-NN
-V/v đẩy mạnh cấp nước sạch nông thôn
-
-CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
-
-Sông Lam, ngày 02 tháng 6 năm 2031
-
-1. Đến hết năm 2031, tỷ lệ hộ dân nông thôn sử dụng nước sạch đạt 92%.
-2. Mỗi xã bố trí ít nhất 2 điểm lấy mẫu kiểm tra chất lượng nước trong một năm.
-"""
+LETTER = WATER_LETTER
 
 PLAN_QUESTION = "Năm 2031 huyện Đại Phong phấn đấu có thêm bao nhiêu xã đạt chuẩn nông thôn mới?"
 WATER_QUESTION = "Tỷ lệ hộ dân nông thôn sử dụng nước sạch đạt bao nhiêu?"

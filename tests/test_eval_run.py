@@ -8,17 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ntm import cli
+from tests_support import PROVINCE_PLAN
 
 pytestmark = pytest.mark.synthetic
 
 # synthetic fixture: two made-up documents and a four-question set about them
-PLAN = """Số: 31/KH-UBND
-KẾ HOẠCH
-Xây dựng nông thôn mới tỉnh Hòa Bình Xanh năm 2031
-
-1. Năm 2031, tỉnh phấn đấu công nhận thêm 12 xã đạt chuẩn nông thôn mới.
-2. Mỗi huyện tổ chức ít nhất 2 lớp tập huấn cho cán bộ xã.
-"""
+PLAN = PROVINCE_PLAN
 LETTER = """Số: 418/UBND-NN
 V/v cấp nước sạch nông thôn tỉnh Sông Lam
 

@@ -38,3 +38,53 @@ class FakeChatModel:
         if isinstance(reply, Exception):
             raise reply
         return reply
+
+
+# synthetic fixture
+# A district plan whose letterhead carries its number (Số: 57/KH-UBND) and a clear figure (7 xã).
+DISTRICT_PLAN = """ỦY BAN NHÂN DÂN
+HUYỆN ĐẠI PHONG
+Số: 57/KH-UBND
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+
+Đại Phong, ngày 15 tháng 3 năm 2031
+
+KẾ HOẠCH
+Xây dựng nông thôn mới huyện Đại Phong năm 2031
+
+I. MỤC TIÊU
+1. Năm 2031, huyện phấn đấu có thêm 7 xã đạt chuẩn nông thôn mới.
+2. Các xã còn lại duy trì và nâng cao chất lượng các tiêu chí đã đạt.
+
+II. NHIỆM VỤ
+1. Các xã rà soát tiêu chí giao thông và thủy lợi trước ngày 30/6/2031.
+2. Phòng Nông nghiệp huyện tổng hợp kết quả thực hiện hằng quý.
+"""
+
+# synthetic fixture
+# A letter of another province on another topic (clean water, 92%).
+WATER_LETTER = """ỦY BAN NHÂN DÂN
+TỈNH SÔNG LAM
+Số: 418/UBND-NN
+V/v đẩy mạnh cấp nước sạch nông thôn
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+
+Sông Lam, ngày 02 tháng 6 năm 2031
+
+Kính gửi: Ủy ban nhân dân các huyện, thị xã.
+
+1. Đến hết năm 2031, tỷ lệ hộ dân nông thôn sử dụng nước sạch đạt 92%.
+2. Mỗi xã bố trí ít nhất 2 điểm lấy mẫu kiểm tra chất lượng nước trong một năm.
+"""
+
+# synthetic fixture
+# A provincial plan with one clear figure (12 xã) and a second item (2 lớp).
+PROVINCE_PLAN = """Số: 31/KH-UBND
+KẾ HOẠCH
+Xây dựng nông thôn mới tỉnh Hòa Bình Xanh năm 2031
+
+1. Năm 2031, tỉnh phấn đấu công nhận thêm 12 xã đạt chuẩn nông thôn mới.
+2. Mỗi huyện tổ chức ít nhất 2 lớp tập huấn cho cán bộ xã.
+"""
