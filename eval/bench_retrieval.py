@@ -200,12 +200,10 @@ def run_alqac(folder: Path, embedder, work_dir: Path, limit_queries: int | None 
 
 
 def load_dev(path: Path) -> list[dict]:
-    """The dev set (eval.dataset format) as dicts: id, question, category, expected_sources, answerable."""
-    from eval.dataset import load_dataset
+    """The dev set (eval.dataset format) as dicts: id, question, category, expected_sources, answerable, …"""
+    from eval.runner import load_questions
 
-    return [{"id": it.id, "question": it.question, "category": it.category,
-             "expected_sources": list(it.expected_sources), "answerable": it.answerable}
-            for it in load_dataset(path)]
+    return load_questions(Path(path), None)[1]
 
 
 def dev_source_mapper(corpus_root: Path, catalogue_path: Path) -> Callable[[object], str | None]:

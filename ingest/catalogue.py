@@ -87,14 +87,15 @@ class CatalogueEntry:
     note: str | None = None
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang"); one letter per letter of NFC text."""
     text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()
 
 
 def number_key(text: str) -> str:
     """Spelling-insensitive key for a document number or alias ("QĐ 318" -> "qd318")."""
-    return re.sub(r"[^a-z0-9/]", "", _fold(text))
+    return re.sub(r"[^a-z0-9/]", "", fold(text))
 
 
 def _date_text(value: Any, eid: str, field: str, partial: bool) -> str | None:
@@ -205,7 +206,7 @@ def find_entry(entries: Sequence[CatalogueEntry], query_number: str) -> Catalogu
     for e in entries:
         if key == number_key(e.number) or key in {number_key(a) for a in e.aliases}:
             return e
-    m = _QUERY.search(_fold(query_number))
+    m = _QUERY.search(fold(query_number))
     if not m:
         return None
     kind, num, year = _TYPE_WORDS.get(m["kind"] or ""), int(m["num"]), m["year"]
@@ -261,7 +262,8 @@ def status_on(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEnt
     return ("amended", amended) if amended else ("in_force", [])
 
 
-def _vn_date(text: str | None) -> str:
+def vn_date(text: str | None) -> str:
+    """An ISO date (or "YYYY", "YYYY-MM") written the Vietnamese way: "15/02/2026", "tháng 3/2024", "năm 2023"."""
     if not text:
         return "chưa rõ"
     parts = text.split("-")
@@ -274,17 +276,17 @@ def entry_text(entry: CatalogueEntry, entries: Sequence[CatalogueEntry] = ()) ->
 
     def refs(numbers: tuple[str, ...], detail: bool) -> str:
         found = [(n, by_number.get(n)) for n in numbers]
-        return "; ".join(f"{n} ({o.title}; áp dụng từ {_vn_date(o.effective or o.signed)})" if o and detail else n
+        return "; ".join(f"{n} ({o.title}; áp dụng từ {vn_date(o.effective or o.signed)})" if o and detail else n
                          for n, o in found)
 
     aliases = f" (còn được viết: {', '.join(entry.aliases)})" if entry.aliases else ""
     lines = [f"Thẻ văn bản: {entry.type} {entry.number} — {entry.title}", f"Số hiệu: {entry.number}{aliases}"]
     lines.append(f"Loại văn bản: {entry.type}. Cơ quan ban hành: {entry.issuer}"
                  + (f". Người ký: {entry.signer}" if entry.signer else "") + ".")
-    lines.append(f"Ngày ký/thông qua: {_vn_date(entry.signed)}. Ngày có hiệu lực: {_vn_date(entry.effective)}."
+    lines.append(f"Ngày ký/thông qua: {vn_date(entry.signed)}. Ngày có hiệu lực: {vn_date(entry.effective)}."
                  + (f" Thời kỳ áp dụng: {entry.period}." if entry.period else "")
-                 + (f" Hết hiệu lực/hết thời kỳ: {_vn_date(entry.expires)}." if entry.expires else ""))
-    lines.append(f"Tình trạng tính đến {_vn_date(entry.status_as_of)}: {STATUS_LABELS[entry.status]}.")
+                 + (f" Hết hiệu lực/hết thời kỳ: {vn_date(entry.expires)}." if entry.expires else ""))
+    lines.append(f"Tình trạng tính đến {vn_date(entry.status_as_of)}: {STATUS_LABELS[entry.status]}.")
     lines += [_SENTENCES[f].format(refs(getattr(entry, f), f != "related")) for f in RELATIONS if getattr(entry, f)]
     lines += [f"Phạm vi áp dụng: {entry.scope}", f"Tóm tắt: {entry.summary}"]
     if entry.criteria:

@@ -90,8 +90,7 @@ class AskResponse(BaseModel):
     def from_result(cls, result: AskResult) -> "AskResponse":
         """Build from the service's result."""
         a = result.answer
-        cits = [CitationOut(n=c.n, document_id=c.document_id, number=c.number, title=c.title, location=c.location,
-                            page=c.page, source=c.source, quote=c.quote, score=c.score) for c in a.citations]
+        cits = [CitationOut.model_validate(c, from_attributes=True) for c in a.citations]
         return cls(answer=a.text, answered=a.answered, citations=cits, as_of=result.plan.as_of.isoformat(),
                    latency_ms=round(result.latency_ms, 1))
 

@@ -57,13 +57,12 @@ def load_knowledge(settings: Settings) -> tuple[list, dict[str, str]]:
 
 
 def _status_lookup(entries):
-    from ingest.catalogue import find_entry
+    from retrieval.validity import entry_for
 
     def status_of(number: str | None) -> str:
-        entry = find_entry(entries, number) if number else None
-        # Local numbers (e.g. 10/2022/NQ-HĐND) repeat across provinces: a number alone cannot
-        # tell which province's document this is, so only central documents inherit a status.
-        return entry.status if entry and entry.level == "central" else "unknown"
+        # Only central documents inherit a status: local numbers repeat across provinces (entry_for).
+        entry = entry_for(entries, number)
+        return entry.status if entry else "unknown"
 
     return status_of
 

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
+from ingest.catalogue import number_key
 from ingest.dates import ANY_DATE, iso
 from retrieval.sparse import DOC_NUMBER_RE
 
@@ -78,16 +79,6 @@ def location_of(path: str | None, page: int | None) -> str:
     return ", ".join(parts) or "phần đầu văn bản"
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def doc_number_key(number: str) -> str:
-    """Spelling-insensitive key of a document number ("318/QĐ-TTg" == "318/qd-ttg")."""
-    return re.sub(r"[^a-z0-9/]", "", _fold(number))
-
-
 _CITE_MARK = re.compile(r"\[\d{1,2}\]")
 # 1.234.567 / 4,5 / 90% / 07: a plain quantity. Digits glued to letters (QH15, TC17) are names, skipped.
 _QUANTITY = re.compile(r"(?<![\w/.,-])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![\w/])|(?<![\w/.,-])\d+(?:[.,]\d+)?(?![\w/])")
@@ -113,7 +104,7 @@ def stated_numbers(text: str) -> set[str]:
             found.add(day)
     text = ANY_DATE.sub(" ", text)
     for m in DOC_NUMBER_RE.finditer(text):
-        found.add(doc_number_key(m.group(0)))
+        found.add(number_key(m.group(0)))  # spelling-insensitive: 318/QĐ-TTg == 318/qd-ttg
     text = DOC_NUMBER_RE.sub(" ", text)
     found.update(_plain(m.group(0)) for m in _QUANTITY.finditer(text))
     return found

@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 import yaml
 
-from ingest.catalogue import CatalogueEntry, find_entry, number_key
+from ingest.catalogue import CatalogueEntry, find_entry, fold, number_key
 from ingest.dates import ANY_DATE, iso
 from retrieval.sparse import DOC_NUMBER_RE
 
@@ -32,12 +32,6 @@ _QUANTITY = ("bao nhieu", "toi thieu", "toi da", "bao lau", "may ", "so luong", 
 _REGION_WORDS = ("dong bang", "trung du", "trung bo", "tay nguyen", "dong nam bo", "mien nui")
 _PLACE_LEADS = ("tinh", "huyen", "xa", "thanh pho", "tp", "thi xa", "phuong", "quan")
 _NEW_SET = ("bo tieu chi moi", "51/2025", "qd 51", "quyet dinh 51")
-
-
-def fold(text: str) -> str:
-    """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang")."""
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
 def has_diacritics(text: str) -> bool:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Sequence
 
-from ingest.catalogue import NOT_YET, CatalogueEntry, find_entry, status_on
+from ingest.catalogue import NOT_YET, CatalogueEntry, find_entry, status_on, vn_date
 from retrieval.query import fold
 
 _STALE = ("replaced", "expired")
@@ -14,17 +14,10 @@ _GENERIC = frozenset("xa huyen tinh dat chuan ntm nong thon moi tieu chi nam gia
                      "nhan nang cao kieu mau".split())
 
 
-def _vn_date(iso_text: str | None) -> str:
-    if not iso_text:
-        return ""
-    parts = iso_text.split("-")
-    return {1: "năm {0}", 2: "tháng {1}/{0}", 3: "{2}/{1}/{0}"}[len(parts)].format(*parts)
-
-
 def _from(entries: Sequence[CatalogueEntry], number: str) -> str:
     e = find_entry(entries, number)
     start = e and (e.effective or e.signed)
-    return f"{number} (áp dụng từ {_vn_date(start)})" if start else number
+    return f"{number} (áp dụng từ {vn_date(start)})" if start else number
 
 
 def entry_for(entries: Sequence[CatalogueEntry], number: str | None) -> CatalogueEntry | None:
@@ -59,7 +52,7 @@ def validity_note(entry: CatalogueEntry, as_of: date, entries: Sequence[Catalogu
     if status == "amended":
         return f"{entry.number} đã được sửa đổi, bổ sung bởi {others}; cần đọc cùng văn bản sửa đổi."
     if status == NOT_YET:
-        start = _vn_date(entry.effective or entry.signed)
+        start = vn_date(entry.effective or entry.signed)
         return f"{entry.number} chưa có hiệu lực vào thời điểm được hỏi (áp dụng từ {start})."
     return None
 
