@@ -12,6 +12,7 @@ import typer
 
 from ingest.errors import IngestError
 from ntm.cli_eval import eval_app
+from ntm.cli_feedback import feedback_app
 from ntm.settings import Settings
 from retrieval.store import StoreError
 
@@ -21,6 +22,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistan
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
 app.add_typer(models_app, name="models")
 app.add_typer(eval_app, name="eval")
+app.add_typer(feedback_app, name="feedback")
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -50,7 +50,34 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    # Chat front ends. A channel without credentials is off (one log line at startup says so).
+    rate_limit_per_minute: int = Field(6, ge=1, description="Questions one chat/user may ask per minute")
+    telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; enables POST /telegram/webhook")
+    telegram_webhook_url: str | None = Field(None, description="Public https URL of /telegram/webhook, registered "
+                                                               "with setWebhook at startup when set")
+    telegram_base_url: str = Field("https://api.telegram.org/bot", description="Bot API base (tests point it "
+                                                                               "at a fake server)")
+    telegram_polling: bool = Field(False, description="Long polling instead of a webhook (development)")
+    zalo_app_id: str | None = Field(None, description="Zalo app id (used in webhook signatures and token refresh)")
+    zalo_app_secret: SecretStr | None = Field(None, description="Zalo app secret key (token refresh)")
+    zalo_oa_secret_key: SecretStr | None = Field(None, description="OA secret key (webhook signatures)")
+    zalo_access_token: SecretStr | None = Field(None, description="Initial OA access token (then kept in "
+                                                                   "NTM_DATA_DIR/zalo_tokens.json)")
+    zalo_refresh_token: SecretStr | None = Field(None, description="Initial refresh token (single-use; the "
+                                                                    "newest is kept in zalo_tokens.json)")
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_max_age_seconds: int = Field(300, ge=10, description="Webhook events older than this are rejected")
+    web_chat: bool = Field(True, description="Serve the web chat page at /")
+
     @property
     def store_dir(self) -> Path:
         """Folder of the embedded Qdrant shard."""
         return self.data_dir / "qdrant"
+
+    @property
+    def conversations_db(self) -> Path:
+        """SQLite file of the conversation and feedback log."""
+        return self.data_dir / "conversations.sqlite3"
