@@ -1,0 +1,212 @@
+"""The web chat page: static files and a small JSON API over the ChatAssistant (no retrieval logic here)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from bot.assistant import ChatAssistant, Reply
+from bot.render import answer_sections
+from retrieval.evidence import Citation
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "web"
+STATIC_DIR = Path(__file__).with_name("static")
+CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+                 ".ico": "image/x-icon", ".json": "application/json"}
+# The page loads nothing from elsewhere, so the browser may refuse anything else (defence against injected markup).
+HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                      "connect-src 'self'; base-uri 'none'; form-action 'self'; "
+                                      "frame-ancestors 'none'"}
+# Far above the answerer's own limit (it explains that one in Vietnamese); this only stops huge bodies being logged.
+MAX_BODY_QUESTION = 20_000
+HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
+_NEAREST = re.compile(r"\n\n(?=Tài liệu gần nhất:\n)")
+
+INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
+INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
+TOO_LONG = "Câu hỏi quá dài ({n} ký tự). Vui lòng hỏi ngắn gọn, mỗi lần một ý."
+UNKNOWN_EXCHANGE = "Không tìm thấy câu trả lời này để ghi nhận đánh giá (có thể hệ thống đã được cài lại)."
+RECORDED = "Đã ghi nhận đánh giá của bạn."
+
+
+class ChatRequest(BaseModel):
+    """A question from the page; `session` is the random id the page keeps in localStorage."""
+
+    question: str
+    session: str | None = Field(default=None, max_length=128)
+
+
+class FeedbackRequest(BaseModel):
+    """👍 (1) or 👎 (-1) on an exchange, with an optional comment."""
+
+    exchange_id: str = Field(min_length=1, max_length=64)
+    rating: Literal[1, -1]
+    comment: str | None = Field(default=None, max_length=1000)
+    session: str | None = Field(default=None, max_length=128)
+
+    @field_validator("rating", mode="before")
+    @classmethod
+    def _integer(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int):  # lax mode would take true, "1" and 1.0
+            raise ValueError("rating must be 1 or -1")
+        return value
+
+
+class CitationOut(BaseModel):
+    """One numbered source as the page shows it."""
+
+    n: int
+    number: str | None
+    title: str
+    location: str
+    page: int | None
+    source: str
+    quote: str
+
+
+class ChatAnswer(BaseModel):
+    """An answer (or an honest 'not in the documents'), split into body and sources for display."""
+
+    status: Literal["answered", "not_found"]
+    answered: bool
+    answer: str
+    body: str
+    sources_heading: str
+    citations: list[CitationOut]
+    exchange_id: str | None
+    latency_ms: float | None = None
+
+
+class ChatError(BaseModel):
+    """Why there is no answer, in Vietnamese."""
+
+    detail: str
+    code: str | None
+    status: str
+
+
+def source_name(source: str) -> str:
+    """The file name of a source (officers need the document, not the server's directory layout)."""
+    name = PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
+    return name or source
+
+
+def split_answer(text: str) -> tuple[str, str]:
+    """(body, heading of the sources list) — 'Căn cứ' for answers, 'Tài liệu gần nhất' for refusals."""
+    body, sources = answer_sections(text)
+    if sources:
+        return body, "Căn cứ"
+    parts = _NEAREST.split(text, maxsplit=1)
+    return (parts[0], "Tài liệu gần nhất") if len(parts) == 2 else (text, "")
+
+
+def citation_out(c: Citation) -> CitationOut:
+    """The fields of a citation the page shows."""
+    return CitationOut(n=c.n, number=c.number, title=c.title, location=c.location, page=c.page,
+                       source=source_name(c.source), quote=c.quote)
+
+
+def reply_response(reply: Reply) -> JSONResponse:
+    """200 with the answer for answered/not_found; otherwise the Vietnamese message with a fitting status code."""
+    if reply.is_answer:
+        body, heading = split_answer(reply.text)
+        out = ChatAnswer(status=reply.status, answered=reply.status == "answered", answer=reply.text, body=body,
+                         sources_heading=heading if reply.citations else "",
+                         citations=[citation_out(c) for c in reply.citations], exchange_id=reply.exchange_id,
+                         latency_ms=reply.latency_ms)
+        return JSONResponse(out.model_dump())
+    # silent rate-limit replies are still shown: on a page, an unanswered click looks like a broken button
+    err = ChatError(detail=reply.text, code=reply.code, status=reply.status)
+    return JSONResponse(err.model_dump(), status_code=HTTP_STATUS.get(reply.status, 500))
+
+
+def _error(status: int, code: str, detail: str, state: str = "bad_request") -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code, "status": state}, status_code=status)
+
+
+def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel | JSONResponse:
+    """The request model, or a 400 (not JSON) / 422 (wrong fields) with a Vietnamese message."""
+    try:
+        return model.model_validate_json(raw or b"null")
+    except ValidationError as err:
+        errors = err.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "invalid_json", INVALID_JSON)
+        fields = ", ".join(sorted({".".join(str(x) for x in e.get("loc", ())) or "body" for e in errors}))
+        return _error(422, "invalid_request", INVALID_REQUEST.format(fields=fields))
+
+
+def _session(given: str | None, request: Request) -> str:
+    """The page's session id, or the client's address when a caller sends none."""
+    if given and given.strip():
+        return given.strip()
+    return f"host:{request.client.host}" if request.client else "anonymous"
+
+
+def _static(name: str) -> Response:
+    # Only names that are files directly in static/ are served: no paths, no dot-files, nothing generated.
+    files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and not p.name.startswith(".")}
+    path = files.get(name)
+    if path is None or path.suffix not in CONTENT_TYPES:
+        return _error(404, "not_found", "Không có tệp này.", "not_found")
+    return Response(path.read_bytes(), media_type=CONTENT_TYPES[path.suffix], headers=HEADERS)
+
+
+def _body_schema(model: type[BaseModel]) -> dict:
+    """OpenAPI for a body parsed by hand (so that its errors can be Vietnamese)."""
+    return {"requestBody": {"required": True,
+                            "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+def web_router(assistant: ChatAssistant) -> APIRouter:
+    """`/` (the page), `/static/{name}`, `POST /api/chat` and `POST /api/feedback`."""
+    router = APIRouter(tags=["web"])
+
+    @router.get("/", include_in_schema=False)
+    def page() -> Response:
+        """The chat page."""
+        return _static("index.html")
+
+    @router.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        """A file of the page (script, style sheet)."""
+        return _static(name)
+
+    errors = {code: {"model": ChatError} for code in (400, 422, 429, 500, 503)}
+
+    @router.post("/api/chat", response_model=ChatAnswer, responses=errors, openapi_extra=_body_schema(ChatRequest))
+    async def chat(request: Request):
+        """Ask a question as the web page does: an answer with citations, or a Vietnamese reason why not."""
+        body = parse_body(ChatRequest, await request.body())
+        if isinstance(body, JSONResponse):
+            return body
+        if len(body.question) > MAX_BODY_QUESTION:
+            return _error(422, "too_long", TOO_LONG.format(n=len(body.question)), "bad_question")
+        reply = await run_in_threadpool(assistant.ask, CHANNEL, _session(body.session, request), body.question)
+        return reply_response(reply)
+
+    @router.post("/api/feedback", responses={404: {"model": ChatError}, 422: {"model": ChatError}},
+                 openapi_extra=_body_schema(FeedbackRequest))
+    async def feedback(request: Request):
+        """Record 👍/👎 (and an optional comment) on an answer; voting again replaces the earlier vote."""
+        body = parse_body(FeedbackRequest, await request.body())
+        if isinstance(body, JSONResponse):
+            return body
+        stored = await run_in_threadpool(assistant.rate, body.exchange_id, CHANNEL, _session(body.session, request),
+                                         body.rating, (body.comment or "").strip() or None)
+        if not stored:
+            return _error(404, "unknown_exchange", UNKNOWN_EXCHANGE, "not_found")
+        return {"status": "recorded", "detail": RECORDED}
+
+    return router
