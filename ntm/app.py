@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -46,10 +47,14 @@ def _load(state: _State, factory: Callable[[], object]) -> None:
 
 
 def create_app(settings: Settings | None = None, services_factory: Callable[[], object] | None = None,
-               wait: bool = False) -> FastAPI:
-    """Build the app; `services_factory` lets tests inject fakes, `wait` loads before serving."""
+               wait: bool = False, telegram_polling: bool | None = None) -> FastAPI:
+    """Build the app and its chat channels; `services_factory` lets tests inject fakes, `wait` loads before serving."""
+    from bot.channels import build_channels
+
     settings = settings or Settings()
     state = _State()
+    # Channels answer "still loading" until the services are up, so the bots start at once.
+    channels = build_channels(settings, lambda: state.services, lambda: state.error, polling=telegram_polling)
 
     def factory():
         from ntm.services import build_services
@@ -62,14 +67,25 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
         loader.start()
         if wait:
             loader.join()
-        yield
-        loader.join()
-        if state.services is not None:
-            state.services.close()
+        # In the background: a bot that cannot reach its platform must not hold up the HTTP API.
+        starting = asyncio.create_task(channels.start())
+        try:
+            yield
+        finally:
+            if not starting.done():
+                starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            await channels.stop()
+            loader.join()
+            if state.services is not None:
+                state.services.close()
 
     app = FastAPI(title="NTM assistant", version="0.1.0", lifespan=lifespan,
                   description="Questions on Vietnam's New Rural Development documents, answered with citations.")
     app.state.ntm = state
+    app.state.channels = channels
+    for router in channels.routers:
+        app.include_router(router)
 
     def unavailable() -> JSONResponse:
         if state.error:

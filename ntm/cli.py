@@ -217,14 +217,24 @@ def ask(
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None), port: Optional[int] = typer.Option(None)) -> None:
-    """Run the HTTP API (and, later, the bots) on one store."""
+def serve(
+    host: Optional[str] = typer.Option(None, help="Interface to listen on (default NTM_HOST)."),
+    port: Optional[int] = typer.Option(None, help="Port (default NTM_PORT)."),
+    telegram_polling: Optional[bool] = typer.Option(
+        None, "--telegram-polling/--no-telegram-polling",
+        help="Telegram by long polling (development) instead of the webhook route (default NTM_TELEGRAM_POLLING)."),
+) -> None:
+    """Run the HTTP API, the web chat page, the Telegram bot and the Zalo webhook in one process, on one store.
+
+    A channel without credentials is off (the log says which settings it needs).
+    """
     import uvicorn
 
     from ntm.app import create_app
 
     settings = Settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(create_app(settings, telegram_polling=telegram_polling), host=host or settings.host,
+                port=port or settings.port, log_level="info")
 
 
 def main() -> None:
