@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Callable, Sequence
 
 from ingest.catalogue import STATUS_LABELS, CatalogueEntry, status_on, vn_date
@@ -34,6 +35,13 @@ def answer_sections(text: str) -> tuple[str, str]:
     """(body, sources) of an answer text: the `Căn cứ:` list is the part after the last blank line before it."""
     parts = _SOURCES.split(text, maxsplit=1)
     return (parts[0], parts[1]) if len(parts) == 2 else (text, "")
+
+
+def source_name(source: str) -> str:
+    """The file name of a source (officers need the document, not the server's folders); URLs stay whole."""
+    if "://" in source:
+        return source
+    return (PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name) or source
 
 
 def _cut(text: str, limit: int, measure: Callable[[str], int]) -> int:

@@ -6,7 +6,6 @@ import asyncio
 import html
 import logging
 import re
-from pathlib import PurePosixPath, PureWindowsPath
 import warnings
 from datetime import timedelta
 from typing import Awaitable, Callable, Sequence
@@ -14,7 +13,7 @@ from typing import Awaitable, Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.render import answer_sections, split_message
+from bot.render import answer_sections, source_name, split_message
 from retrieval.evidence import Citation
 
 log = logging.getLogger(__name__)
@@ -123,12 +122,6 @@ def citation_html(c: Citation) -> str:
     lines += [f"Nguồn: {esc(source_name(c.source))}"] if c.source else []
     return "\n".join(lines)
 
-
-def source_name(source: str) -> str:
-    """The file name of a source: officers need the document, not the server's directory layout."""
-    if "://" in source:
-        return source
-    return (PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name) or source
 
 
 def strip_html(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from bot.assistant import ChatAssistant, Reply
-from bot.render import answer_sections
+from bot.render import answer_sections, source_name
 from retrieval.evidence import Citation
 
 log = logging.getLogger(__name__)
@@ -95,11 +95,6 @@ class ChatError(BaseModel):
     code: str | None
     status: str
 
-
-def source_name(source: str) -> str:
-    """The file name of a source (officers need the document, not the server's directory layout)."""
-    name = PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name
-    return name or source
 
 
 def split_answer(text: str) -> tuple[str, str]:
