@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Literal
@@ -15,8 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from bot.assistant import ChatAssistant, Reply
 from bot.render import answer_sections, source_name
 from retrieval.evidence import Citation
-
-log = logging.getLogger(__name__)
 
 CHANNEL = "web"
 STATIC_DIR = Path(__file__).with_name("static")
@@ -38,6 +35,7 @@ INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
 TOO_LONG = "Câu hỏi quá dài ({n} ký tự). Vui lòng hỏi ngắn gọn, mỗi lần một ý."
 UNKNOWN_EXCHANGE = "Không tìm thấy câu trả lời này để ghi nhận đánh giá (có thể hệ thống đã được cài lại)."
 RECORDED = "Đã ghi nhận đánh giá của bạn."
+CATALOGUE_SOURCE = "Danh mục văn bản của hệ thống (bản tóm tắt, không phải nguyên văn)"
 
 
 class ChatRequest(BaseModel):
@@ -96,7 +94,6 @@ class ChatError(BaseModel):
     status: str
 
 
-
 def split_answer(text: str) -> tuple[str, str]:
     """(body, heading of the sources list) — 'Căn cứ' for answers, 'Tài liệu gần nhất' for refusals."""
     body, sources = answer_sections(text)
@@ -108,8 +105,10 @@ def split_answer(text: str) -> tuple[str, str]:
 
 def citation_out(c: Citation) -> CitationOut:
     """The fields of a citation the page shows."""
-    return CitationOut(n=c.n, number=c.number, title=c.title, location=c.location, page=c.page,
-                       source=source_name(c.source), quote=c.quote)
+    # A catalogue card is the system's summary of a document, not the document: say so rather than name a YAML file.
+    source = CATALOGUE_SOURCE if c.source.split("#")[0].endswith("catalogue.yaml") else source_name(c.source)
+    return CitationOut(n=c.n, number=c.number, title=c.title, location=c.location, page=c.page, source=source,
+                       quote=c.quote)
 
 
 def reply_response(reply: Reply) -> JSONResponse:

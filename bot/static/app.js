@@ -104,7 +104,7 @@ function citationItem(c, prefix) {
   body.append(el("blockquote", "quote", c.quote));
   const facts = el("dl", "facts");
   const where = c.page ? `${c.location} (trang ${c.page})` : c.location;
-  for (const [label, value] of [["Vị trí", where], ["Văn bản", fileLabel(c)], ["Tệp nguồn", c.source]]) {
+  for (const [label, value] of [["Vị trí", where], ["Văn bản", fileLabel(c)], ["Nguồn", c.source]]) {
     if (!value) continue;
     facts.append(el("dt", "", label), el("dd", "", value));
   }
@@ -247,3 +247,10 @@ input.addEventListener("keydown", (event) => {
   }
 });
 input.addEventListener("input", updateCounter);
+for (const example of document.querySelectorAll(".example")) {
+  example.addEventListener("click", () => { // fill, not send: the officer may want to adapt it first
+    input.value = example.textContent.replace(/\s+/g, " ").trim();
+    updateCounter();
+    input.focus();
+  });
+}
