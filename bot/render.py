@@ -28,11 +28,13 @@ TIEUCHI_USAGE = "Vui lòng ghi số thứ tự tiêu chí sau lệnh, ví dụ: 
 TIEUCHI_UNKNOWN = "Không có tiêu chí số {n} trong các bộ tiêu chí quốc gia của hệ thống (từ 1 đến {top})."
 UNKNOWN_COMMAND = "Lệnh này chưa được hỗ trợ. Gõ /help để xem các lệnh, hoặc gửi câu hỏi bằng chữ."
 
-_SOURCES = re.compile(r"\n\n(?=Căn cứ:\n)")
+SOURCE_HEADINGS = ("Căn cứ:", "Tài liệu gần nhất:")  # the sources list of an answer, of a refusal
+_SOURCES = re.compile(r"\n\n(?=(?:" + "|".join(map(re.escape, SOURCE_HEADINGS)) + r")\n)")
 
 
 def answer_sections(text: str) -> tuple[str, str]:
-    """(body, sources) of an answer text: the `Căn cứ:` list is the part after the last blank line before it."""
+    """(body, sources) of an answer text: the sources list (`Căn cứ:` or, in a refusal, `Tài liệu gần nhất:`)
+    is the part from its heading on."""
     parts = _SOURCES.split(text, maxsplit=1)
     return (parts[0], parts[1]) if len(parts) == 2 else (text, "")
 

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.render import answer_sections, source_name, split_message
+from bot.render import SOURCE_HEADINGS, answer_sections, source_name, split_message
 from retrieval.evidence import Citation
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,6 @@ log = logging.getLogger(__name__)
 # Telegram allows 4,096 characters per message; the margin keeps us clear of counting differences.
 LIMIT = 4000
 NOT_FOUND = "ℹ️ Không tìm thấy trong tài liệu"
-SOURCES = "Căn cứ:"
-HEADINGS = (SOURCES, "Tài liệu gần nhất:")  # the sources list of an answer, of a refusal
 NOTE = "Lưu ý:"
 USEFUL, WRONG = "👍 Hữu ích", "👎 Chưa đúng"
 QUOTE_MAX = 3000  # a passage longer than this is shortened so the message stays one part
@@ -44,7 +42,7 @@ def to_html(text: str) -> str:
     """Escape a plain message line by line, bolding our own headings (never cuts a tag: tags stay in one line)."""
     out = []
     for line in text.split("\n"):
-        if line in HEADINGS:
+        if line in SOURCE_HEADINGS:
             out.append(f"<b>{esc(line)}</b>")
         elif line == NOT_FOUND:
             icon, _, words = line.partition(" ")

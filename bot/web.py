@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +27,6 @@ HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Re
 # Far above the answerer's own limit (it explains that one in Vietnamese); this only stops huge bodies being logged.
 MAX_BODY_QUESTION = 20_000
 HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
-_NEAREST = re.compile(r"\n\n(?=Tài liệu gần nhất:\n)")
 
 INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
 INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
@@ -97,10 +95,7 @@ class ChatError(BaseModel):
 def split_answer(text: str) -> tuple[str, str]:
     """(body, heading of the sources list) — 'Căn cứ' for answers, 'Tài liệu gần nhất' for refusals."""
     body, sources = answer_sections(text)
-    if sources:
-        return body, "Căn cứ"
-    parts = _NEAREST.split(text, maxsplit=1)
-    return (parts[0], "Tài liệu gần nhất") if len(parts) == 2 else (text, "")
+    return body, sources.split(":", 1)[0] if sources else ""
 
 
 def citation_out(c: Citation) -> CitationOut:

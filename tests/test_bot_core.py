@@ -166,6 +166,8 @@ def test_answer_sections_separates_the_sources_list():
     body, sources = answer_sections("Theo A: “x” [1]\n\nLưu ý: y\n\nCăn cứ:\n[1] A — B; Mục I")
     assert body == "Theo A: “x” [1]\n\nLưu ý: y" and sources.startswith("Căn cứ:\n[1]")
     assert answer_sections("Tài liệu hiện có chưa nêu.") == ("Tài liệu hiện có chưa nêu.", "")
+    refusal = "Tài liệu hiện có chưa nêu nội dung này.\n\nTài liệu gần nhất:\n[1] A — B; Mục I: “x”"
+    assert answer_sections(refusal) == ("Tài liệu hiện có chưa nêu nội dung này.", refusal.split("\n\n", 1)[1])
 
 
 def test_document_card_and_criteria_from_the_catalogue():
