@@ -13,6 +13,7 @@ from typing import Callable
 
 from bot.conversations import ConversationLog
 from bot.render import card_lines, criterion_lines
+from knowledge.catalogue import find_entry
 from retrieval.evidence import Citation
 from retrieval.service import BadQuestion, NotReady
 
@@ -137,8 +138,6 @@ class ChatAssistant:
 
     def document_card(self, query: str, today: date | None = None) -> list[tuple[str, str]] | None | Reply:
         """The catalogue card of a document number as typed ("cv 267"), None if unknown, a Reply if not ready."""
-        from ingest.catalogue import find_entry
-
         if (busy := self._unavailable()) is not None:
             return busy
         entries = self._services().catalogue

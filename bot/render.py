@@ -7,7 +7,9 @@ from datetime import date
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Callable, Sequence
 
-from ingest.catalogue import STATUS_LABELS, CatalogueEntry, status_on, vn_date
+from knowledge.catalogue import CatalogueEntry
+from knowledge.dates import vn_date
+from knowledge.status import STATUS_LABELS, status_on
 
 START_TEXT = (
     "Xin chào! Tôi là trợ lý tra cứu văn bản về Chương trình mục tiêu quốc gia xây dựng nông thôn mới.\n\n"

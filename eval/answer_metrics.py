@@ -83,7 +83,8 @@ def _catalogue_support(texts: tuple[str, ...]) -> frozenset[str]:
 
 def load_catalogue_texts(path: str | Path | None = None) -> tuple[str, ...]:
     """The catalogue's document cards as text, the evidence the answerer may state numbers from."""
-    from ingest.catalogue import DEFAULT_PATH, entry_text, load_catalogue
+    from knowledge.cards import entry_text
+    from knowledge.catalogue import DEFAULT_PATH, load_catalogue
 
     entries = load_catalogue(Path(path) if path else DEFAULT_PATH)
     return tuple(entry_text(e, entries) for e in entries)

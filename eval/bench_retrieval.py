@@ -208,7 +208,7 @@ def load_dev(path: Path) -> list[dict]:
 
 def dev_source_mapper(corpus_root: Path, catalogue_path: Path) -> Callable[[object], str | None]:
     """Map a search result to a corpus-relative source; a catalogue card maps to its entry's corpus_file."""
-    from ingest.catalogue import load_catalogue
+    from knowledge.catalogue import load_catalogue
     from ingest.catalogue_index import DOC_ID_PREFIX
 
     entries = {e.id: e for e in load_catalogue(catalogue_path)} if catalogue_path.exists() else {}

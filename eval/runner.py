@@ -77,7 +77,7 @@ def load_questions(dataset: Path, limit: int | None) -> tuple[str, list[dict]]:
 
 def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir: Path, embedder, progress: bool):
     """(searcher, extractive asker, llm asker or None, source mapper, catalogue texts, index info, closer)."""
-    from ingest.catalogue import entry_text
+    from knowledge.cards import entry_text
     from ntm.services import build_services, ingest_catalogue
     from retrieval.service import AskService
 

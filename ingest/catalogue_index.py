@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingest.catalogue import entry_text, load_catalogue
 from ingest.pipeline import Indexer, IngestReport
 from ingest.types import DocMeta, LoadedDocument
+from knowledge.cards import entry_text
+from knowledge.catalogue import load_catalogue
 
 DOC_ID_PREFIX = "catalogue-"
 

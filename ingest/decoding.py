@@ -6,7 +6,9 @@ import codecs
 
 from ingest import errors
 from ingest.errors import IngestError
-from ingest.textnorm import decode_tcvn3, looks_vietnamese, nfc, strip_controls
+from ingest.textnorm import decode_tcvn3, strip_controls
+from knowledge.syllables import looks_vietnamese
+from knowledge.text import nfc
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, list[str]]:

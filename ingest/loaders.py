@@ -17,8 +17,8 @@ from ingest.decoding import decode_text, remove_controls
 from ingest.errors import IngestError
 from ingest.markup import load_docx, load_html
 from ingest.pdf import load_pdf
-from ingest.textnorm import nfc
 from ingest.types import LoadedDocument
+from knowledge.text import nfc
 
 SUPPORTED = {".pdf", ".docx", ".html", ".htm", ".txt", ".md"}
 _KIND_BY_SUFFIX = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}

@@ -8,8 +8,9 @@ import re
 from ingest import errors
 from ingest.decoding import decode_text, remove_controls
 from ingest.errors import IngestError
-from ingest.textnorm import nfc, strip_controls
+from ingest.textnorm import strip_controls
 from ingest.types import LoadedDocument
+from knowledge.text import nfc
 
 
 def load_docx(data: bytes, source: str) -> LoadedDocument:

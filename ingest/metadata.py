@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 
-from ingest.dates import DATE as _DATE
-from ingest.dates import iso as _iso
-from ingest.dates import parse_date
 from ingest.news import NewsFields, could_be_headline, is_chrome, is_vietnamese, news_fields
 from ingest.types import DocMeta, LoadedDocument, Mention
+from knowledge.dates import DATE as _DATE
+from knowledge.dates import iso as _iso
+from knowledge.dates import parse_date
+from knowledge.doctypes import HEADING_TYPES, TYPE_BY_CODE
+from knowledge.text import nfc, strip_diacritics
 
 log = logging.getLogger(__name__)
 __all__ = ["extract_metadata", "extract_metadata_strict", "find_mentions", "normalise_number", "parse_date"]
@@ -27,11 +28,6 @@ _EFFECTIVE = re.compile(r"(?:Luật|Nghị định|Quyết định|Thông tư|Ng
                         r"(?: thi hành)?(?: kể)? từ ngày\s+(ký|" + _DATE + ")")
 _VV = re.compile(r"^[\s*_|]*V/v[\s:.]*(.*)$", re.M)
 _SEPARATOR = re.compile(r"^[\s\-_=|*.]*$")
-_TYPES = ("Luật", "Nghị định", "Quyết định", "Thông tư", "Công văn", "Kế hoạch", "Nghị quyết",
-          "Thông báo", "Chỉ thị", "Hướng dẫn")
-_TYPE_CODES = {"QĐ": "Quyết định", "NĐ": "Nghị định", "KH": "Kế hoạch", "TB": "Thông báo", "NQ": "Nghị quyết",
-               "TT": "Thông tư", "TTLT": "Thông tư", "CT": "Chỉ thị", "HD": "Hướng dẫn", "CV": "Công văn",
-               "BC": "Báo cáo", "TTr": "Tờ trình", "KL": "Kết luận"}
 _ISSUERS = {
     "TTg": "Thủ tướng Chính phủ", "CP": "Chính phủ", "QH": "Quốc hội", "UBTVQH": "Ủy ban Thường vụ Quốc hội",
     "BNN": "Bộ Nông nghiệp và Phát triển nông thôn", "BNNPTNT": "Bộ Nông nghiệp và Phát triển nông thôn",
@@ -51,18 +47,12 @@ _LOCAL = ("Ủy ban nhân dân", "Hội đồng nhân dân", "Tỉnh ủy")
 _ADMIN = re.compile(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|XÃ|PHƯỜNG)\s+(.+)$")
 
 
-def _fold(s: str) -> str:
-    """ASCII fold: drop diacritics, Đ→D."""
-    s = unicodedata.normalize("NFD", s.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in s if not unicodedata.combining(c))
-
-
-_CANON = {_fold(c).upper(): c for c in (*_CANON_CODES, *_TYPE_CODES, *_ISSUERS)}
+_CANON = {strip_diacritics(c).upper(): c for c in (*_CANON_CODES, *TYPE_BY_CODE, *_ISSUERS)}
 
 
 def normalise_number(s: str) -> str:
     """Canonical số hiệu: NFC, no spaces, known codes restored ("318/qd-ttg" → "318/QĐ-TTg")."""
-    s = re.sub(r"\s+", "", unicodedata.normalize("NFC", s or "")).strip(".,;:()[]")
+    s = re.sub(r"\s+", "", nfc(s or "")).strip(".,;:()[]")
     out = []
     for part in re.split(r"([/-])", s):
         if not part or part in "/-" or part.isdigit():
@@ -70,7 +60,7 @@ def normalise_number(s: str) -> str:
             continue
         m = re.fullmatch(r"(\D+?)(\d*)", part)  # QH15: letters, then a term number
         letters, digits = (m.group(1), m.group(2)) if m else (part, "")
-        canon = _CANON.get(_fold(letters).upper())
+        canon = _CANON.get(strip_diacritics(letters).upper())
         out.append((canon or (letters.upper() if letters.islower() else letters)) + digits)
     return "".join(out)
 
@@ -81,7 +71,7 @@ def _code_parts(number: str) -> tuple[str | None, str | None, bool]:
         return m.group(1), m.group(2).split("-")[0], False
     parts = number.split("/")
     tokens = parts[-1].split("-")
-    kind = tokens[0] if tokens[0] in _TYPE_CODES else None
+    kind = tokens[0] if tokens[0] in TYPE_BY_CODE else None
     rest = tokens[1:] if kind else tokens
     return kind, (rest[0] if rest else None), len(parts) > 2
 
@@ -93,7 +83,7 @@ def _issuer_name(code: str | None) -> str | None:
 def _type_of(text: str) -> str | None:
     """Type named at the start of a title ("Quyết định ban hành …" → "Quyết định")."""
     low = text.strip(" *_#").lower()
-    return next((t for t in _TYPES if low == t.lower() or low.startswith(t.lower() + " ")), None)
+    return next((t for t in HEADING_TYPES if low == t.lower() or low.startswith(t.lower() + " ")), None)
 
 
 def _lines(text: str, limit: int = 150) -> list[str]:
@@ -211,7 +201,7 @@ def extract_metadata_strict(doc: LoadedDocument) -> DocMeta:
     heading_type, heading_at = _heading_type(lines)
     vv = _VV.search(text[:4000])
     doc_type = (_type_of(header.get("tiêu đề", "")) or _type_of(header.get("loại văn bản", ""))
-                or heading_type or _TYPE_CODES.get(type_code or "")
+                or heading_type or TYPE_BY_CODE.get(type_code or "")
                 or ("Công văn" if number and not type_code and not has_year else None)
                 or ("Công văn" if vv else None) or (None if number else "Bài báo"))
     news = doc_type == "Bài báo"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ingest.dates import DATE, iso
-from ingest.textnorm import looks_vietnamese, strip_diacritics
+from knowledge.dates import DATE, iso
+from knowledge.syllables import looks_vietnamese
+from knowledge.text import strip_diacritics
 
 TOP_LINES = 25  # a publication date further down is a date in the story, not the article's
 HEADLINE_MAX = 250  # longer lines are lead paragraphs, not headlines

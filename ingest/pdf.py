@@ -18,8 +18,9 @@ from pypdf.errors import DependencyError
 
 from ingest import errors
 from ingest.errors import IngestError
-from ingest.textnorm import nfc, repair_pdf_text
+from ingest.textnorm import repair_pdf_text
 from ingest.types import LoadedDocument, PageSpan
+from knowledge.text import nfc
 
 OCR_HINT = ("install OCR support (apt-get install tesseract-ocr tesseract-ocr-vie poppler-utils; "
             "pip install pytesseract) and keep NTM_OCR=auto")

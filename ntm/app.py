@@ -194,8 +194,9 @@ def _document_out(record) -> DocumentOut:
 def _document_detail(record, catalogue) -> DocumentDetail:
     from datetime import date
 
-    from ingest.catalogue import status_on
-    from retrieval.validity import entry_for, validity_note
+    from knowledge.catalogue import entry_for
+    from knowledge.status import status_on
+    from retrieval.validity import validity_note
 
     out = DocumentDetail(**_document_out(record).model_dump())
     entry = entry_for(catalogue, record.meta.get("number"))

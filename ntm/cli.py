@@ -242,7 +242,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from ingest.catalogue import CatalogueError
+    from knowledge.catalogue import CatalogueError
     from retrieval.e5bin import E5BinError
     from retrieval.modelbuild import ModelCheckError
 

@@ -48,8 +48,8 @@ def build_embedder(settings: Settings) -> Embedder:
 
 def load_knowledge(settings: Settings) -> tuple[list, dict[str, str]]:
     """The catalogue entries and the abbreviation table from NTM_KNOWLEDGE_DIR (empty when absent)."""
-    from ingest.catalogue import load_catalogue
-    from retrieval.query import load_abbreviations
+    from knowledge.abbreviations import load_abbreviations
+    from knowledge.catalogue import load_catalogue
 
     path = Path(settings.knowledge_dir) / "catalogue.yaml"
     entries = load_catalogue(path) if path.exists() else []
@@ -57,7 +57,7 @@ def load_knowledge(settings: Settings) -> tuple[list, dict[str, str]]:
 
 
 def _status_lookup(entries):
-    from retrieval.validity import entry_for
+    from knowledge.catalogue import entry_for
 
     def status_of(number: str | None) -> str:
         # Only central documents inherit a status: local numbers repeat across provinces (entry_for).

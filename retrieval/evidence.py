@@ -11,8 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
-from ingest.catalogue import number_key
-from ingest.dates import ANY_DATE, iso
+from knowledge.catalogue import number_key
+from knowledge.dates import ANY_DATE, iso
+from knowledge.text import LIST_MARKER
 from retrieval.sparse import DOC_NUMBER_RE
 
 
@@ -48,7 +49,7 @@ class Answer:
 _SENT_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9\-–•+])|(?<=;)\s+|\n+", re.UNICODE)
 
 
-_MARKER = re.compile(r"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[a-zđ])[.)]")
+_MARKER = re.compile(rf"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?{LIST_MARKER}")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

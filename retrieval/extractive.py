@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from ingest.catalogue import NOT_YET, CatalogueEntry, status_on
+from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.status import NOT_YET, status_on
+from knowledge.text import LIST_MARKER, fold
 from retrieval.evidence import Answer, Citation, location_of, split_sentences, stated_numbers, supported_numbers
-from retrieval.query import QueryPlan, fold, resolve_numbers
+from retrieval.query import QueryPlan, resolve_numbers
 from retrieval.search import SearchResult
-from retrieval.validity import entry_for, governing_entries, governing_sentence, staleness, validity_note
+from retrieval.validity import governing_entries, governing_sentence, staleness, validity_note
 
 SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain
 QUOTE_CHARS = 280
@@ -63,7 +65,7 @@ def _card_meta_line(text: str, start: int) -> bool:
     return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
 
 
-_LIST_MARK = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]\s+")
+_LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 
 
 def _words(text: str) -> list[str]:

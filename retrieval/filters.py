@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ingest.catalogue import STATUSES, CatalogueEntry, find_entry, number_key
-from retrieval.query import fold
+from knowledge.catalogue import STATUSES, CatalogueEntry, find_entry, number_key
+from knowledge.text import fold
 from retrieval.store import DocRecord, SearchFilter
 
 

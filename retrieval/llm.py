@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from knowledge.text import LIST_MARKER, fold
 from retrieval.chat import ChatError, ChatModel
 from retrieval.evidence import (Answer, Citation, location_of, split_sentences, stated_numbers,
                                 supported_numbers)
@@ -31,7 +32,7 @@ _PLACEHOLDER = re.compile(r"\{(question|as_of|evidence)\}")
 _MARKS = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _LEADING_MARKS = re.compile(r"^(?:\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\])+")
 # "- ", "1. ", "a) " open a list item: formatting, not a number the answer states.
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\d{1,2}[.)]|[a-zđ][.)])\s+")
+_LIST_ITEM = re.compile(rf"^\s*(?:[-*•+]|{LIST_MARKER})\s+")
 # Text shaped like a tag could close the prompt's <cau_hoi>/<bang_chung> delimiters early.
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z_][\w-]*\s*/?\s*>")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -83,8 +84,7 @@ def render_user(template: str, question: str, as_of: str, evidence: str) -> str:
 
 
 def _folded_key(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return re.sub(r"[\W_]", "", "".join(c for c in text if not unicodedata.combining(c))).lower()
+    return re.sub(r"[\W_]", "", fold(text))
 
 
 _REFUSAL_KEY = _folded_key(REFUSAL)

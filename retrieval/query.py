@@ -7,16 +7,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Iterable, Sequence
 
-import yaml
-
-from ingest.catalogue import CatalogueEntry, find_entry, fold, number_key
-from ingest.dates import ANY_DATE, iso
+from knowledge.catalogue import CatalogueEntry, find_entry, number_key
+from knowledge.dates import ANY_DATE, iso
+from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
+from knowledge.text import fold
 from retrieval.sparse import DOC_NUMBER_RE
 
-_TYPE_WORDS = (r"quyet dinh|nghi dinh|nghi quyet|cong van|ke hoach|thong bao|thong tu|qd|nd|nq|cv|kh|tb|tt")
+_TYPE_WORDS = words_pattern(TYPED_NUMBER_CODES)
 # "cv 267", "QĐ số 318", "quyết định 18/2022", "TT 05/2022/TT-BNNPTNT" (folded, lower case)
 _TYPED_NUMBER = re.compile(r"\b(?:" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?\d{1,5}(?:\s*/\s*(?:19|20)\d\d)?(?:[/-][\w/-]+)?\b")
 _CRITERION = re.compile(r"\b(?:tieu\s*chi|tc)\s*(?:so\s*|thu\s*)?(\d{1,2})\b")
@@ -67,14 +66,6 @@ class QueryPlan:
     unresolved: tuple[str, ...] = ()  # document numbers written out in the question that nothing indexed has
 
 
-def load_abbreviations(path: Path) -> dict[str, str]:
-    """Abbreviation table keyed by the folded upper-case form ("DBSCL" → "Đồng bằng sông Cửu Long")."""
-    if not path.exists():
-        return {}
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {fold(str(k)).upper(): unicodedata.normalize("NFC", str(v)) for k, v in (raw.get("abbreviations") or {}).items()}
-
-
 def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> CatalogueEntry | None:
     # Officers and nearly all documents number criteria as the 2021-2025 set (19 criteria); the 2026-2030 set
     # (10 criteria) is used only when the question points at it.
@@ -85,17 +76,12 @@ def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> Catalogue
     return with_criteria[0]
 
 
-_TYPE_CODES = {"quyet dinh": "qd", "nghi dinh": "nd", "nghi quyet": "nq", "cong van": "", "ke hoach": "kh",
-               "thong bao": "tb", "thong tu": "tt", "qd": "qd", "nd": "nd", "nq": "nq", "cv": "", "kh": "kh",
-               "tb": "tb", "tt": "tt"}
-
-
 def _typed_known(cand: str, known: dict[str, str]) -> str | None:
     """"KH 88" → the one indexed number 88/…KH… (None when several documents could be meant)."""
     m = re.match(r"(" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?(\d{1,5})(?:\s*/\s*((?:19|20)\d\d))?", cand)
     if not m:
         return None
-    code, digits, year = _TYPE_CODES[m.group(1)], m.group(2), m.group(3)
+    code, digits, year = TYPED_NUMBER_CODES[m.group(1)], m.group(2), m.group(3)
     hits = [n for k, n in known.items() if k.startswith(digits + "/") and (not year or f"/{year}/" in k)
             and code in k.split("/", 1)[1]]
     return hits[0] if len(hits) == 1 else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from ingest.catalogue import CatalogueEntry
+from knowledge.catalogue import CatalogueEntry
 from retrieval.embedding import Embedder
 from retrieval.fusion import rrf_fuse
 from retrieval.query import QueryPlan, understand

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from ingest.catalogue import CatalogueEntry, entry_text
-from ingest.textnorm import is_vietnamese_word
+from knowledge.cards import entry_text
+from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.syllables import is_vietnamese_word
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, rank_sentences, refusal, source_line
 from retrieval.query import QueryPlan
 from retrieval.search import MAX_QUERY_CHARS, Searcher, SearchResult
 from retrieval.store import SearchFilter
-from retrieval.validity import entry_for, validity_note
+from retrieval.validity import validity_note
 
 EVIDENCE_K = 8
 

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.text import fold
+
 K1 = 1.2
 B = 0.75
 AVG_DOC_TOKENS = 220.0  # typical chunk length in tokens (syllables + compounds), measured on the NTM corpus
@@ -58,19 +60,13 @@ def _segment(text: str) -> list[str]:
 FOLD_PREFIX = "~"  # folded (diacritic-free) terms live in their own namespace
 
 
-def fold_term(term: str) -> str:
-    """A term without diacritics ("nông_thôn" → "nong_thon"), for questions typed without marks."""
-    term = unicodedata.normalize("NFD", term.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in term if not unicodedata.combining(c))
-
-
 def tokenize(text: str) -> list[str]:
     """Lower-cased terms of a Vietnamese text: document numbers, compound words and their syllables."""
     text = unicodedata.normalize("NFC", text)
     terms: list[str] = []
     for match in DOC_NUMBER_RE.finditer(text):
         # Numbers are folded: "267/BNN-VPDP" typed without Đ is the same document.
-        number = fold_term(match.group(0).lower())
+        number = fold(match.group(0))
         # The whole number, and its leading digits, which is how officers cite it ("cv 267").
         terms.append(number)
         terms.append(re.match(r"\d+", number).group(0))
@@ -102,7 +98,7 @@ def document_vector(text: str) -> SparseVec:
     counts = Counter(terms)
     # Folded copies of the words let a question typed without diacritics match; the length (and so the
     # BM25 normalisation of the accented terms) is that of the text alone.
-    folded = Counter(FOLD_PREFIX + fold_term(t) for t in terms if not _is_number(t))
+    folded = Counter(FOLD_PREFIX + fold(t) for t in terms if not _is_number(t))
     length = sum(counts.values()) or 1
     norm = K1 * (1 - B + B * length / AVG_DOC_TOKENS)
     weights: dict[int, float] = {}
@@ -115,9 +111,9 @@ def document_vector(text: str) -> SparseVec:
 def folded_query_terms(text: str) -> list[str]:
     """Terms of a question typed without diacritics: folded syllables and adjacent-syllable pairs."""
     text = unicodedata.normalize("NFC", text)
-    terms = [fold_term(m.group(0).lower()) for m in DOC_NUMBER_RE.finditer(text)]
+    terms = [fold(m.group(0)) for m in DOC_NUMBER_RE.finditer(text)]
     terms += [re.match(r"\d+", t).group(0) for t in list(terms)]
-    words = [fold_term(w.lower()) for w in _WORD_RE.findall(DOC_NUMBER_RE.sub(" ", text))]
+    words = [fold(w) for w in _WORD_RE.findall(DOC_NUMBER_RE.sub(" ", text))]
     # The segmenter cannot group words without their marks, so every adjacent pair is tried as a
     # compound; pairs that are not words of the corpus simply match nothing.
     terms += [FOLD_PREFIX + w for w in words if w not in FOLDED_STOPWORDS]

@@ -6,8 +6,10 @@ import re
 from datetime import date
 from typing import Sequence
 
-from ingest.catalogue import NOT_YET, CatalogueEntry, find_entry, status_on, vn_date
-from retrieval.query import fold
+from knowledge.catalogue import CatalogueEntry, find_entry
+from knowledge.dates import vn_date
+from knowledge.status import NOT_YET, status_on
+from knowledge.text import fold
 
 _STALE = ("replaced", "expired")
 _GENERIC = frozenset("xa huyen tinh dat chuan ntm nong thon moi tieu chi nam giai doan xay dung chuong trinh cong "
@@ -18,12 +20,6 @@ def _from(entries: Sequence[CatalogueEntry], number: str) -> str:
     e = find_entry(entries, number)
     start = e and (e.effective or e.signed)
     return f"{number} (áp dụng từ {vn_date(start)})" if start else number
-
-
-def entry_for(entries: Sequence[CatalogueEntry], number: str | None) -> CatalogueEntry | None:
-    """The central catalogue entry for a document number (local numbers repeat across provinces)."""
-    entry = find_entry(entries, number) if number else None
-    return entry if entry and entry.level == "central" else None
 
 
 def staleness(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry], depth: int = 0) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.catalogue import entry_text
+from knowledge.cards import entry_text
 from retrieval.evidence import supported_numbers, unsupported_numbers
 
 pytestmark = [pytest.mark.shared, pytest.mark.model]

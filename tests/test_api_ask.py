@@ -11,7 +11,8 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.catalogue import DEFAULT_PATH, entry_text, load_catalogue
+from knowledge.cards import entry_text
+from knowledge.catalogue import DEFAULT_PATH, load_catalogue
 from ntm.app import create_app
 from ntm.services import build_services
 from ntm.settings import Settings

@@ -154,7 +154,7 @@ def test_catalogue_cards_map_to_their_corpus_file(tmp_path):
     from ntm.settings import Settings
 
     to_source = bench.dev_source_mapper(tmp_path, Path(Settings().knowledge_dir) / "catalogue.yaml")
-    from ingest.catalogue import load_catalogue
+    from knowledge.catalogue import load_catalogue
 
     entry = next(e for e in load_catalogue(Path(Settings().knowledge_dir) / "catalogue.yaml") if e.corpus_file)
     card = SimpleNamespace(doc_id=f"catalogue-{entry.id}", source=f"knowledge/catalogue.yaml#{entry.id}")

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bot.assistant import EMPTY_INDEX, FAILED, LOADING, NON_TEXT, ChatAssistant, RateLimiter
 from bot.conversations import ConversationLog, export
 from bot.render import answer_sections, card_lines, criterion_lines, split_message
-from ingest.catalogue import DEFAULT_PATH, find_entry, load_catalogue
+from knowledge.catalogue import DEFAULT_PATH, find_entry, load_catalogue
 from retrieval.evidence import Citation
 from retrieval.service import NotReady
 

@@ -1,4 +1,4 @@
-"""Tests for the document catalogue (knowledge/catalogue.yaml) and ingest.catalogue."""
+"""Tests for the document catalogue (knowledge/catalogue.yaml) and the knowledge package."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.catalogue import (
-    DEFAULT_PATH, INVERSE, RELATIONS, STATUS_LABELS, CatalogueError, entry_text, find_entry,
-    load_catalogue, number_key, status_on,
+from knowledge.cards import entry_text
+from knowledge.catalogue import (
+    DEFAULT_PATH, INVERSE, RELATIONS, CatalogueError, find_entry, load_catalogue, number_key,
 )
+from knowledge.status import STATUS_LABELS, status_on
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus"

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.catalogue import DEFAULT_PATH, entry_text, load_catalogue
+from knowledge.cards import entry_text
+from knowledge.catalogue import DEFAULT_PATH, load_catalogue
 from retrieval.evidence import split_sentences, stated_numbers, unsupported_numbers
 from retrieval.extractive import extractive_answer
-from retrieval.query import load_abbreviations, understand
+from knowledge.abbreviations import load_abbreviations
+from retrieval.query import understand
 from retrieval.search import SearchResult
 
 pytestmark = pytest.mark.synthetic

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.catalogue import DEFAULT_PATH, load_catalogue
-from retrieval.query import load_abbreviations, understand
+from knowledge.catalogue import DEFAULT_PATH, load_catalogue
+from knowledge.abbreviations import load_abbreviations
+from retrieval.query import understand
 from retrieval.sparse import folded_query_terms, query_vector, term_id, tokenize
 
 TODAY = date(2026, 11, 21)

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.textnorm import (
-    decode_tcvn3,
-    is_syllable,
-    looks_vietnamese,
-    nfc,
-    repair_pdf_text,
-    strip_controls,
-    strip_diacritics,
-)
+from ingest.textnorm import decode_tcvn3, repair_pdf_text, strip_controls
+from knowledge.syllables import is_syllable, looks_vietnamese
+from knowledge.text import nfc, strip_diacritics
 
 
 def test_nfc_composes_decomposed_vietnamese():

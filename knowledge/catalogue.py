@@ -1,26 +1,23 @@
-"""Document catalogue: facts about NTM documents (number, dates, status, relations) kept in YAML."""
+"""Document catalogue: facts about NTM documents (number, dates, status, relations) kept in YAML; the entry
+model, its validation, and lookups by number as people type it."""
 
 from __future__ import annotations
 
+import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "knowledge" / "catalogue.yaml"
+from knowledge import CATALOGUE_PATH as DEFAULT_PATH
+from knowledge.dates import earliest_day
+from knowledge.doctypes import CATALOGUE_TYPE_WORDS, CATALOGUE_TYPES, words_pattern
+from knowledge.text import fold, nfc
+
 STATUSES = ("in_force", "amended", "replaced", "expired", "guidance", "local_plan")
-NOT_YET = "not_yet_in_force"  # only returned by status_on, never stored
-STATUS_LABELS = {  # Vietnamese wording used in document cards
-    "in_force": "còn hiệu lực", "amended": "còn hiệu lực, đã được sửa đổi, bổ sung",
-    "replaced": "đã bị thay thế, không còn áp dụng", "expired": "hết hiệu lực hoặc hết thời kỳ áp dụng",
-    "guidance": "văn bản hướng dẫn, chỉ đạo điều hành (không phải văn bản quy phạm)",
-    "local_plan": "văn bản điều hành của địa phương, chỉ dùng trong tỉnh đó",
-    NOT_YET: "đã ban hành nhưng chưa có hiệu lực"}
-TYPES = ("Quyết định", "Nghị định", "Công văn", "Kế hoạch", "Nghị quyết", "Thông báo", "Thông tư", "Luật")
 LEVELS = ("central", "local")
 COMPLETENESS = ("full", "partial", "summary", "none")
 RELATIONS = ("amends", "amended_by", "replaces", "replaced_by", "follows", "followed_by", "related")
@@ -30,16 +27,8 @@ _REQUIRED = ("id", "number", "type", "title", "issuer", "signed", "status", "sta
              "summary", "completeness_note")
 _LISTS = ("aliases", "topics") + RELATIONS
 _OPTIONAL_TEXT = ("signer", "period", "corpus_file", "note", "effective", "expires", "level", "criteria")
-_SENTENCES = {"amends": "Văn bản này sửa đổi, bổ sung: {}.", "amended_by": "Đã được sửa đổi, bổ sung bởi: {}.",
-              "replaces": "Văn bản này thay thế: {}.", "replaced_by": "Đã bị thay thế bởi: {}.",
-              "follows": "Tiếp nối văn bản trước cùng chủ đề: {}.", "followed_by": "Văn bản ra sau cùng chủ đề: {}.",
-              "related": "Văn bản liên quan: {}."}
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")  # ISO date; "YYYY" and "YYYY-MM" only where partial is allowed
-_TYPE_WORDS = {"quyet dinh": "Quyết định", "qd": "Quyết định", "nghi dinh": "Nghị định", "nd": "Nghị định",
-               "nghi quyet": "Nghị quyết", "nq": "Nghị quyết", "cong van": "Công văn", "cv": "Công văn",
-               "ke hoach": "Kế hoạch", "kh": "Kế hoạch", "thong bao": "Thông báo", "tb": "Thông báo",
-               "thong tu": "Thông tư", "tt": "Thông tư", "luat": "Luật", "van ban": None, "vb": None}
-_QUERY = re.compile(r"(?:(?<![a-z])(?P<kind>" + "|".join(sorted(_TYPE_WORDS, key=len, reverse=True))
+_QUERY = re.compile(r"(?:(?<![a-z])(?P<kind>" + words_pattern(CATALOGUE_TYPE_WORDS)
                     + r")[\s.:]*)?(?:so\s*)?(?P<num>\d{1,5})(?:\s*/\s*(?P<year>(?:19|20)\d{2})(?!\d))?"
                     r"(?P<rest>[/\-][\w/\-]*)?")
 
@@ -87,12 +76,6 @@ class CatalogueEntry:
     note: str | None = None
 
 
-def fold(text: str) -> str:
-    """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang"); one letter per letter of NFC text."""
-    text = unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)).lower()
-
-
 def number_key(text: str) -> str:
     """Spelling-insensitive key for a document number or alias ("QĐ 318" -> "qd318")."""
     return re.sub(r"[^a-z0-9/]", "", fold(text))
@@ -105,15 +88,10 @@ def _date_text(value: Any, eid: str, field: str, partial: bool) -> str | None:
     try:
         if not _DATE.match(text) or (len(text) != 10 and not partial):
             raise ValueError
-        _earliest(text)
+        earliest_day(text)
     except ValueError as exc:
         raise CatalogueError(eid, field, f"not a valid ISO date: {value!r}") from exc
     return text
-
-
-def _earliest(text: str) -> date:
-    parts = [int(p) for p in text.split("-")] + [1, 1]
-    return date(parts[0], parts[1], parts[2])
 
 
 def _criteria(value: Any, eid: str) -> tuple[str, ...]:
@@ -138,7 +116,7 @@ def _entry(raw: Any, index: int, as_of: Any) -> CatalogueEntry:
     period = raw.get("period")
     checks = [(re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", eid), "id", "must be a lowercase slug"),
               (re.fullmatch(r"\d{1,5}[/-]\S.*", str(raw["number"])), "number", "is not a document number"),
-              (raw["type"] in TYPES, "type", f"must be one of {TYPES}"),
+              (raw["type"] in CATALOGUE_TYPES, "type", f"must be one of {CATALOGUE_TYPES}"),
               (raw["status"] in STATUSES, "status", f"must be one of {STATUSES}"),
               (raw.get("level", "central") in LEVELS, "level", f"must be one of {LEVELS}"),
               (str(raw["completeness_note"]).split(":")[0].strip() in COMPLETENESS, "completeness_note",
@@ -172,10 +150,20 @@ class _Loader(yaml.SafeLoader):  # keeps dates as text so that our validation se
                                for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def load_catalogue(path: Path) -> list[CatalogueEntry]:
-    """Load and validate the catalogue YAML (a list, or a mapping with as_of/external/entries)."""
+def load_catalogue(path: Path = DEFAULT_PATH) -> list[CatalogueEntry]:
+    """Load and validate the catalogue YAML (a list, or a mapping with as_of/external/entries).
+
+    The file is parsed once per process for as long as its bytes stay the same: every caller shares that parse.
+    """
+    raw = Path(path).read_bytes()
+    return list(_parsed(hashlib.sha256(raw).hexdigest(), raw))
+
+
+@lru_cache(maxsize=4)
+def _parsed(digest: str, raw: bytes) -> tuple[CatalogueEntry, ...]:
+    # `digest` is the cache key; `raw` rides along (bytes compare by value, so equal files share one parse).
     try:
-        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(nfc(raw.decode("utf-8")), Loader=_Loader)  # the file is an entry point: NFC once here
     except yaml.YAMLError as exc:
         raise CatalogueError("-", "yaml", str(exc)) from exc
     data = {"entries": data} if isinstance(data, list) else data
@@ -197,7 +185,7 @@ def load_catalogue(path: Path) -> list[CatalogueEntry]:
             for n in getattr(e, field):
                 if n not in numbers:
                     raise CatalogueError(e.id, field, f"{n!r} is neither a catalogue number nor external")
-    return entries
+    return tuple(entries)
 
 
 def find_entry(entries: Sequence[CatalogueEntry], query_number: str) -> CatalogueEntry | None:
@@ -209,7 +197,7 @@ def find_entry(entries: Sequence[CatalogueEntry], query_number: str) -> Catalogu
     m = _QUERY.search(fold(query_number))
     if not m:
         return None
-    kind, num, year = _TYPE_WORDS.get(m["kind"] or ""), int(m["num"]), m["year"]
+    kind, num, year = CATALOGUE_TYPE_WORDS.get(m["kind"] or ""), int(m["num"]), m["year"]
     rest = number_key(m["rest"] or "")
     cands = [e for e in entries if int(re.match(r"\d+", e.number).group()) == num]
     if year:
@@ -221,81 +209,9 @@ def find_entry(entries: Sequence[CatalogueEntry], query_number: str) -> Catalogu
     return cands[0] if len(cands) == 1 else None
 
 
-def _start(e: CatalogueEntry | None) -> date | None:
-    text = e and (e.effective or e.signed)
-    return _earliest(text) if text else None
 
 
-def _end(e: CatalogueEntry) -> date | None:
-    period_end = date(int(e.period[-4:]), 12, 31) if e.period else None
-    return date.fromisoformat(e.expires) if e.expires else period_end
-
-
-def _kind(e: CatalogueEntry) -> str:
-    if e.type in ("Công văn", "Thông báo", "Kế hoạch") and e.level == "local":
-        return "local_plan"
-    return "guidance" if e.type in ("Công văn", "Thông báo") else "in_force"
-
-
-def status_on(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> tuple[str, list[str]]:
-    """Status on `as_of` and the numbers to read instead (replaced/expired/guidance) or with it (amended)."""
-    by_number = {e.number: e for e in entries}
-    fallback = date.fromisoformat(entry.status_as_of)
-
-    def in_effect(numbers: tuple[str, ...]) -> list[str]:
-        starts = [(n, _start(by_number.get(n))) for n in numbers]
-        return [n for n, s in starts if (s <= as_of if s else as_of >= fallback)]
-
-    start = _start(entry)
-    if start and as_of < start:
-        return NOT_YET, list(entry.replaces + entry.amends)
-    replaced = in_effect(entry.replaced_by)
-    if replaced:
-        return "replaced", replaced
-    end = None if entry.replaced_by else _end(entry)
-    if end and as_of > end:
-        return "expired", in_effect(entry.followed_by)
-    kind = _kind(entry)
-    if kind != "in_force":
-        return kind, in_effect(entry.followed_by)
-    amended = in_effect(entry.amended_by)
-    return ("amended", amended) if amended else ("in_force", [])
-
-
-def vn_date(text: str | None) -> str:
-    """An ISO date (or "YYYY", "YYYY-MM") written the Vietnamese way: "15/02/2026", "tháng 3/2024", "năm 2023"."""
-    if not text:
-        return "chưa rõ"
-    parts = text.split("-")
-    return {1: "năm {0}", 2: "tháng {1}/{0}", 3: "{2}/{1}/{0}"}[len(parts)].format(*parts)
-
-
-def entry_text(entry: CatalogueEntry, entries: Sequence[CatalogueEntry] = ()) -> str:
-    """Render one entry as a Vietnamese document card for chunking and embedding."""
-    by_number = {e.number: e for e in entries}
-
-    def refs(numbers: tuple[str, ...], detail: bool) -> str:
-        found = [(n, by_number.get(n)) for n in numbers]
-        return "; ".join(f"{n} ({o.title}; áp dụng từ {vn_date(o.effective or o.signed)})" if o and detail else n
-                         for n, o in found)
-
-    aliases = f" (còn được viết: {', '.join(entry.aliases)})" if entry.aliases else ""
-    lines = [f"Thẻ văn bản: {entry.type} {entry.number} — {entry.title}", f"Số hiệu: {entry.number}{aliases}"]
-    lines.append(f"Loại văn bản: {entry.type}. Cơ quan ban hành: {entry.issuer}"
-                 + (f". Người ký: {entry.signer}" if entry.signer else "") + ".")
-    lines.append(f"Ngày ký/thông qua: {vn_date(entry.signed)}. Ngày có hiệu lực: {vn_date(entry.effective)}."
-                 + (f" Thời kỳ áp dụng: {entry.period}." if entry.period else "")
-                 + (f" Hết hiệu lực/hết thời kỳ: {vn_date(entry.expires)}." if entry.expires else ""))
-    lines.append(f"Tình trạng tính đến {vn_date(entry.status_as_of)}: {STATUS_LABELS[entry.status]}.")
-    lines += [_SENTENCES[f].format(refs(getattr(entry, f), f != "related")) for f in RELATIONS if getattr(entry, f)]
-    lines += [f"Phạm vi áp dụng: {entry.scope}", f"Tóm tắt: {entry.summary}"]
-    if entry.criteria:
-        items = "; ".join(f"tiêu chí số {i}: {name}" for i, name in enumerate(entry.criteria, start=1))
-        lines.append(f"Danh sách {len(entry.criteria)} tiêu chí: {items}.")
-    if entry.topics:
-        lines.append(f"Chủ đề: {', '.join(entry.topics)}.")
-    if entry.note:
-        lines.append(f"Lưu ý: {entry.note}")
-    where = f"tệp {entry.corpus_file}" if entry.corpus_file else "không có tệp trong kho"
-    lines.append(f"Trong kho văn bản: {where}; mức độ: {entry.completeness_note}")
-    return "\n".join(lines)
+def entry_for(entries: Sequence[CatalogueEntry], number: str | None) -> CatalogueEntry | None:
+    """The central catalogue entry for a document number (local numbers repeat across provinces)."""
+    entry = find_entry(entries, number) if number else None
+    return entry if entry and entry.level == "central" else None

@@ -1,0 +1,30 @@
+"""Vietnamese text primitives shared by every floor: the NFC entry point, the one diacritic fold, and the
+one list-marker pattern."""
+
+from __future__ import annotations
+
+import unicodedata
+
+_D = str.maketrans("đĐ", "dD")
+
+# A list item's number or letter and its closing "." or ")": "2.", "1.2.", "a)", "đ.", "IV.". Callers
+# anchor it and add what may stand around it (a unit word before it, spaces or bullets).
+LIST_MARKER = r"(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]"
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC form (precomposed Vietnamese letters): what every entry point turns text into."""
+    return unicodedata.normalize("NFC", text)
+
+
+def strip_diacritics(text: str) -> str:
+    """Text without Vietnamese diacritics (đ → d, Đ → D), case kept; one letter per letter of NFC text."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_D))
+    # Only marks that attach to a letter (combining class > 0) go: a Thai vowel sign is a letter of its own in
+    # NFC text, and NFC afterwards rejoins what NFD split without marks (Hangul), so offsets keep matching.
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang"); one letter per letter of NFC text."""
+    return strip_diacritics(text).lower()
