@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from fastapi import APIRouter, Request
@@ -41,17 +42,26 @@ def _file_url(base: str) -> str:
     return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
 
 
-def build_telegram(settings, assistant) -> TelegramChannel | None:
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the channel needs: the bot token, the webhook's secret and public address, the Bot API base."""
+
+    token: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)  # "" = the webhook route refuses every call
+    webhook_url: str | None = None  # registered with setWebhook at start when set
+    base_url: str = "https://api.telegram.org/bot"
+
+
+def telegram_channel(config: TelegramConfig, assistant) -> TelegramChannel | None:
     """The Telegram channel, or None (with a log line) when no token is set. No network work here."""
-    token = settings.telegram_token.get_secret_value().strip() if settings.telegram_token else ""
+    token = config.token.strip()
     if not token:
         log.info("Telegram channel off: NTM_TELEGRAM_TOKEN is not set")
         return None
     hide_in_logs(token)
-    base = settings.telegram_base_url
-    application = (Application.builder().token(token).base_url(base).base_file_url(_file_url(base))
-                   .concurrent_updates(8).build())
-    return TelegramChannel(settings, assistant, application)
+    application = (Application.builder().token(token).base_url(config.base_url)
+                   .base_file_url(_file_url(config.base_url)).concurrent_updates(8).build())
+    return TelegramChannel(config, assistant, application)
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
@@ -61,8 +71,8 @@ def _error(status: int, code: str, detail: str) -> JSONResponse:
 class TelegramChannel:
     """One PTB Application wired to the ChatAssistant; the lead's app includes `router` and calls start/stop."""
 
-    def __init__(self, settings, assistant, application: Application) -> None:
-        self.settings = settings
+    def __init__(self, config: TelegramConfig, assistant, application: Application) -> None:
+        self.config = config
         self.assistant = assistant
         self.application = application
         self.poll_timeout = 10  # seconds Telegram holds a getUpdates call open
@@ -114,15 +124,14 @@ class TelegramChannel:
         return True
 
     async def _register_webhook(self) -> None:
-        url, secret = self.settings.telegram_webhook_url, self.settings.telegram_webhook_secret
+        url, secret = self.config.webhook_url, self.config.webhook_secret
         if not url:
             log.info("NTM_TELEGRAM_WEBHOOK_URL is not set: not calling setWebhook (register it yourself)")
-        elif secret is None or not secret.get_secret_value():
+        elif not secret:
             log.warning("NTM_TELEGRAM_WEBHOOK_URL is set but NTM_TELEGRAM_WEBHOOK_SECRET is not: the route would "
                         "refuse Telegram's calls, so the webhook is not registered")
         else:
-            await self.application.bot.set_webhook(url, secret_token=secret.get_secret_value(),
-                                                   allowed_updates=Update.ALL_TYPES)
+            await self.application.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
 
     async def stop(self) -> None:
         """Stop polling and the application, and close its HTTP client; safe to call after a failed start."""
@@ -144,8 +153,7 @@ class TelegramChannel:
 
     async def _webhook(self, request: Request) -> JSONResponse:
         """Telegram's POST: check the secret header, hand the update to the application, answer at once."""
-        secret = self.settings.telegram_webhook_secret
-        expected = secret.get_secret_value() if secret is not None else ""
+        expected = self.config.webhook_secret
         if not expected:
             return _error(401, "bad_secret", "Telegram webhooks are off: NTM_TELEGRAM_WEBHOOK_SECRET is not set.")
         given = request.headers.get(SECRET_HEADER, "")

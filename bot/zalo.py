@@ -11,13 +11,15 @@ import re
 import time
 import unicodedata
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.assistant import NON_TEXT, RATE_LIMITED, THANKS, ChatAssistant
 from bot.render import START_TEXT
-from bot.zalo_client import TOKEN_FILE, TokenStore, ZaloClient
+from bot.zalo_client import TokenStore, ZaloClient
 
 log = logging.getLogger(__name__)
 
@@ -48,36 +50,46 @@ def parse_rating(text: str | None) -> int | None:
     return _RATINGS.get(word)
 
 
-def _secret(value) -> str:
-    return value.get_secret_value() if value is not None else ""
+@dataclass(frozen=True)
+class ZaloConfig:
+    """What the channel needs: app and OA credentials, where tokens are kept, the API bases, event freshness."""
+
+    token_file: Path  # the newest access/refresh pair, rewritten after every refresh
+    app_id: str = ""
+    app_secret: str = field(default="", repr=False)
+    oa_secret_key: str = field(default="", repr=False)  # signs webhook events
+    access_token: str = field(default="", repr=False)  # the first pair; later ones live in token_file
+    refresh_token: str = field(default="", repr=False)
+    api_base: str = "https://openapi.zalo.me"
+    oauth_base: str = "https://oauth.zaloapp.com"
+    max_age_seconds: int = 300  # events older than this are refused as replays
 
 
-def build_zalo(settings, assistant: ChatAssistant, **client_options) -> "ZaloChannel | None":
+def zalo_channel(config: ZaloConfig, assistant: ChatAssistant, **client_options) -> "ZaloChannel | None":
     """The Zalo channel, or None (with one log line naming what is missing) when its credentials are absent."""
-    token_file = settings.data_dir / TOKEN_FILE
-    missing = [name for name, value in (("NTM_ZALO_APP_ID", settings.zalo_app_id),
-                                        ("NTM_ZALO_OA_SECRET_KEY", _secret(settings.zalo_oa_secret_key)),
-                                        ("NTM_ZALO_APP_SECRET", _secret(settings.zalo_app_secret))) if not value]
-    if not (_secret(settings.zalo_access_token) or _secret(settings.zalo_refresh_token) or token_file.exists()):
+    missing = [name for name, value in (("NTM_ZALO_APP_ID", config.app_id),
+                                        ("NTM_ZALO_OA_SECRET_KEY", config.oa_secret_key),
+                                        ("NTM_ZALO_APP_SECRET", config.app_secret)) if not value]
+    if not (config.access_token or config.refresh_token or config.token_file.exists()):
         missing.append("NTM_ZALO_ACCESS_TOKEN or NTM_ZALO_REFRESH_TOKEN")
     if missing:
         log.info("Zalo channel off: set %s", ", ".join(missing))
         return None
-    store = TokenStore(token_file, _secret(settings.zalo_access_token), _secret(settings.zalo_refresh_token))
-    client = ZaloClient(settings.zalo_app_id, _secret(settings.zalo_app_secret), store, settings.zalo_api_base,
-                        settings.zalo_oauth_base, **client_options)
+    store = TokenStore(config.token_file, config.access_token, config.refresh_token)
+    client = ZaloClient(config.app_id, config.app_secret, store, config.api_base, config.oauth_base,
+                        **client_options)
     log.info("Zalo channel on: webhook at POST /zalo/webhook")
-    return ZaloChannel(settings, assistant, client)
+    return ZaloChannel(config, assistant, client)
 
 
 class ZaloChannel:
     """Verifies and acknowledges webhook events at once, then answers each user's messages in order."""
 
-    def __init__(self, settings, assistant: ChatAssistant, client: ZaloClient) -> None:
+    def __init__(self, config: ZaloConfig, assistant: ChatAssistant, client: ZaloClient) -> None:
         self.assistant, self.client = assistant, client
-        self._app_id = settings.zalo_app_id
-        self._oa_secret = _secret(settings.zalo_oa_secret_key)
-        self._max_age_ms = settings.zalo_max_age_seconds * 1000
+        self._app_id = config.app_id
+        self._oa_secret = config.oa_secret_key
+        self._max_age_ms = config.max_age_seconds * 1000
         self._tasks: set[asyncio.Task] = set()
         self._locks: dict[str, list] = {}  # user id -> [lock, holders]; removed when nobody waits
         self.router = APIRouter()

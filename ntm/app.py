@@ -49,7 +49,7 @@ def _load(state: _State, factory: Callable[[], object]) -> None:
 def create_app(settings: Settings | None = None, services_factory: Callable[[], object] | None = None,
                wait: bool = False, telegram_polling: bool | None = None) -> FastAPI:
     """Build the app and its chat channels; `services_factory` lets tests inject fakes, `wait` loads before serving."""
-    from bot.channels import build_channels
+    from ntm.channels import build_channels
 
     settings = settings or Settings()
     state = _State()

@@ -11,7 +11,8 @@ from ntm.settings import Settings
 from retrieval.embedding import Embedder
 from retrieval.search import Searcher
 from retrieval.service import AskService
-from retrieval.store import VectorStore, open_store
+from retrieval.chat import ChatModel
+from retrieval.store import VectorStore
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,32 @@ class Services:
     def close(self) -> None:
         """Release the store."""
         self.store.close()
+
+
+def open_store(settings: Settings) -> VectorStore:
+    """The configured backend: a Qdrant server when NTM_QDRANT_URL is set, else the embedded shard."""
+    if settings.qdrant_url:
+        from retrieval.store_server import ServerStore
+
+        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return ServerStore.connect(settings.qdrant_url, key, settings.collection)
+    from retrieval.store_edge import EdgeStore
+
+    return EdgeStore(settings.store_dir)
+
+
+def build_chat_model(settings: Settings) -> ChatModel | None:
+    """The configured chat model, or None when neither NTM_LLM_BASE_URL nor NTM_LLM_GGUF is set."""
+    from retrieval.chat import LlamaCppChatModel, OpenAIChatModel
+
+    if settings.llm_base_url:
+        if settings.llm_gguf:
+            log.info("both NTM_LLM_BASE_URL and NTM_LLM_GGUF are set; using the endpoint")
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return OpenAIChatModel(settings.llm_base_url, settings.llm_model, api_key=key)
+    if settings.llm_gguf:
+        return LlamaCppChatModel(settings.llm_gguf)
+    return None
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -89,8 +116,6 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
 
 def build_llm_answerer(settings: Settings):
     """The optional LLM answerer (None unless NTM_LLM_BASE_URL or NTM_LLM_GGUF is set)."""
-    from retrieval.chat import build_chat_model
-
     chat = build_chat_model(settings)
     if chat is None:
         return None

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
-
-if TYPE_CHECKING:
-    from ntm.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # Bounds generation time of the local model, which cannot be interrupted once started.
 LOCAL_MAX_TOKENS = 512
@@ -125,15 +119,3 @@ class LlamaCppChatModel:
             except Exception as exc:
                 raise ChatError(f"local model failed: {type(exc).__name__}: {exc}") from exc
         return reply_content(result)
-
-
-def build_chat_model(settings: Settings) -> ChatModel | None:
-    """The configured chat model, or None when neither NTM_LLM_BASE_URL nor NTM_LLM_GGUF is set."""
-    if settings.llm_base_url:
-        if settings.llm_gguf:
-            log.info("both NTM_LLM_BASE_URL and NTM_LLM_GGUF are set; using the endpoint")
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return OpenAIChatModel(settings.llm_base_url, settings.llm_model, api_key=key)
-    if settings.llm_gguf:
-        return LlamaCppChatModel(settings.llm_gguf)
-    return None

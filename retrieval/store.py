@@ -1,4 +1,5 @@
-"""The vector store protocol shared by the embedded (qdrant-edge) and server (qdrant-client) backends."""
+"""The vector store protocol and its value types, shared by the embedded (qdrant-edge, `store_edge`) and server
+(qdrant-client, `store_server`) backends. Which backend a process uses is decided in `ntm/services.py`."""
 
 from __future__ import annotations
 
@@ -119,15 +120,3 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
-
-
-def open_store(settings) -> VectorStore:
-    """The configured backend: a Qdrant server when NTM_QDRANT_URL is set, else the embedded shard."""
-    if settings.qdrant_url:
-        from retrieval.store_server import ServerStore
-
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return ServerStore.connect(settings.qdrant_url, key, settings.collection)
-    from retrieval.store_edge import EdgeStore
-
-    return EdgeStore(settings.store_dir)

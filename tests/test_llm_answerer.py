@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from ntm.settings import Settings
-from retrieval.chat import ChatError, LlamaCppChatModel, OpenAIChatModel, build_chat_model
+from ntm.services import build_chat_model
+from retrieval.chat import ChatError, LlamaCppChatModel, OpenAIChatModel
 from retrieval.llm import REFUSAL, LLMAnswerer, best_quote
 from retrieval.search import SearchResult
 from tests_support import FakeChatModel

@@ -20,7 +20,8 @@ from pydantic import SecretStr
 
 from bot.assistant import LOADING, NON_TEXT, RATE_LIMITED, THANKS, Reply
 from bot.render import HELP_TEXT, START_TEXT, TIEUCHI_USAGE, UNKNOWN_COMMAND, VANBAN_UNKNOWN, VANBAN_USAGE
-from bot.telegram_bot import (CITATION_GONE, FEEDBACK_GONE, SECRET_HEADER, UNKNOWN_BUTTON, build_telegram)
+from bot.telegram_bot import CITATION_GONE, FEEDBACK_GONE, SECRET_HEADER, UNKNOWN_BUTTON
+from ntm.channels import build_telegram
 from bot.telegram_format import LIMIT, reply_parts, strip_html, utf16_len
 from retrieval.evidence import Citation
 

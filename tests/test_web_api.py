@@ -36,7 +36,7 @@ def index(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory):
-    """The real application (create_app wires the web router through bot.channels) on its own index."""
+    """The real application (create_app wires the web router through ntm.channels) on its own index."""
     tmp = tmp_path_factory.mktemp("web-app")
     settings = bot_settings(tmp)
     services = build_index(tmp, settings)

@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 
 from bot.assistant import NON_TEXT, THANKS
 from bot.render import START_TEXT
-from bot.zalo import NOTHING_TO_RATE, RATING_HINT, build_zalo
+from bot.zalo import NOTHING_TO_RATE, RATING_HINT
+from ntm.channels import build_zalo
 from bot.zalo_client import TOKEN_FILE, TokenStore, Tokens
 from ntm.settings import Settings
 
