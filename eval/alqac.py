@@ -19,13 +19,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.embedding import Embedder
-from retrieval.sparse import document_vector
-from retrieval.store import DocRecord, StoredPoint, VectorStore
+from ingest.pipeline import Indexer
+from ingest.types import Chunk, ChunkSpan
+from retrieval.store import DocRecord
 
 ALQAC_INDEX_VERSION = "1"  # bump when splitting, embedding text or payload layout changes
 MAX_PIECE_CHARS = 1500
-EMBED_BLOCK = 128  # texts per embed_passages call (the model batches inside; larger blocks pad less)
 POINT_NS = uuid.UUID("0d5c8e0e-3f4e-5b8a-9f65-a1c2d3e4f5a6")
 
 
@@ -171,37 +170,32 @@ def _pieces(article: AlqacArticle, embedder_name: str, max_chars: int) -> list[_
     return out
 
 
-def index_alqac(store: VectorStore, embedder: Embedder, articles: Sequence[AlqacArticle], *,
-                source: str = "corpus.jsonl", max_chars: int = MAX_PIECE_CHARS,
-                progress: Callable[[int], None] | None = None) -> dict:
-    """Index articles (dense + BM25 sparse vectors, registry rows); returns counts. `progress(n)` after each block."""
-    store.ensure_schema(embedder.dim, embedder.name)
-    pieces = [p for a in articles for p in _pieces(a, embedder.name, max_chars)]
+def index_alqac(indexer: Indexer, articles: Sequence[AlqacArticle], *, source: str = "corpus.jsonl",
+                max_chars: int = MAX_PIECE_CHARS, progress: Callable[[int], None] | None = None) -> dict:
+    """Index articles through the Indexer's write path (dense + BM25 vectors, one registry row per article);
+    returns counts. `progress(n)` after each batch of n pieces."""
     written_at = time.time()
-    for start in range(0, len(pieces), EMBED_BLOCK):
-        block = pieces[start:start + EMBED_BLOCK]
-        dense = embedder.embed_passages([p.embed_text for p in block])
-        points = []
-        for p, vec in zip(block, dense):
-            a = p.article
-            payload = {"doc_id": a.doc_id, "doc_version": p.version, "text": p.text, "title": a.law_id,
-                       "path": f"Điều {a.article_id}", "source": f"{source}#{a.doc_id}", "number": a.law_id,
-                       "article_id": a.article_id, "position": p.position, "page": None, "status": None,
-                       "kind": "alqac", "written_at": written_at}
-            points.append(StoredPoint(point_id(a.doc_id, p.position, p.version), vec,
-                                      document_vector(p.embed_text), payload))
-        store.upsert(points)
-        if progress is not None:
-            progress(len(block))
-    counts: dict[str, int] = {}
-    for p in pieces:
-        counts[p.article.doc_id] = counts.get(p.article.doc_id, 0) + 1
-    for a in articles:  # the switch: articles become searchable only once all pieces are written
-        if a.doc_id in counts:
-            store.put_document(DocRecord(a.doc_id, article_version(a, embedder.name, max_chars),
-                                         f"{source}#{a.doc_id}", counts[a.doc_id],
-                                         {"kind": "alqac", "number": a.law_id, "title": a.law_id}))
-    return {"articles": len(counts), "points": len(pieces)}
+    versions = []
+    for article in articles:
+        pieces = _pieces(article, indexer.embedder.name, max_chars)
+        if not pieces:
+            continue
+        chunks = [_chunk(p, source, written_at) for p in pieces]
+        record = DocRecord(article.doc_id, pieces[0].version, f"{source}#{article.doc_id}", len(chunks),
+                           {"kind": "alqac", "number": article.law_id, "title": article.law_id})
+        versions.append((record, chunks))
+    indexer.write_versions(versions, progress=progress)
+    return {"articles": len(versions), "points": sum(len(chunks) for _, chunks in versions)}
+
+
+def _chunk(p: _Piece, source: str, written_at: float) -> Chunk:
+    a = p.article
+    payload = {"doc_id": a.doc_id, "doc_version": p.version, "text": p.text, "title": a.law_id,
+               "path": f"Điều {a.article_id}", "source": f"{source}#{a.doc_id}", "number": a.law_id,
+               "article_id": a.article_id, "position": p.position, "page": None, "status": None,
+               "kind": "alqac", "written_at": written_at}
+    span = ChunkSpan(payload["path"], 0, len(p.text), p.text)
+    return Chunk(point_id(a.doc_id, p.position, p.version), a.doc_id, p.position, span, p.embed_text, payload)
 
 
 def count_pieces(articles: Sequence[AlqacArticle], max_chars: int = MAX_PIECE_CHARS) -> int:

@@ -147,6 +147,7 @@ def alqac_index_key(corpus_file: Path, embedder_name: str) -> str:
 
 def open_alqac_index(corpus_file: Path, embedder, work_dir: Path, progress: bool = True):
     """An EdgeStore holding the indexed corpus, reused when built before with the same key; returns (store, info)."""
+    from ingest.pipeline import Indexer
     from retrieval.store_edge import EdgeStore
 
     key = alqac_index_key(corpus_file, embedder.name)
@@ -164,7 +165,8 @@ def open_alqac_index(corpus_file: Path, embedder, work_dir: Path, progress: bool
         started = time.perf_counter()
         with tqdm(total=alqac_mod.count_pieces(articles), desc="index ALQAC", unit="chunk", file=sys.stderr,
                   disable=not progress, mininterval=_BAR_INTERVAL) as bar:
-            counts = alqac_mod.index_alqac(store, embedder, articles, source=corpus_file.name, progress=bar.update)
+            counts = alqac_mod.index_alqac(Indexer(store, embedder), articles, source=corpus_file.name,
+                                           progress=bar.update)
         info = {**counts, "key": key, "model": embedder.name, "corpus": str(corpus_file),
                 "index_seconds": round(time.perf_counter() - started, 1)}
         marker.write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")

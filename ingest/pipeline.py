@@ -16,7 +16,7 @@ from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED, iter_input_files, load_file
 from ingest.metadata import extract_metadata
 from ingest.types import Chunk, DocMeta, LoadedDocument
-from retrieval.embedding import Embedder
+from retrieval.embedding import Embedder, passage_batches
 from retrieval.sparse import document_vector
 from retrieval.store import DocRecord, StoredPoint, VectorStore
 
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
 PIPELINE_VERSION = "5"  # bump when chunking or payload layout changes, so everything re-indexes
-EMBED_BATCH = 32
 
 
 @dataclass
@@ -99,7 +98,10 @@ class AmbiguousSelection(ValueError):
 
 
 class Indexer:
-    """Writes documents into a VectorStore with one embedder; holds the settings that shape chunks."""
+    """Writes documents into a VectorStore with one embedder; holds the settings that shape chunks.
+
+    Construction touches nothing; `warm_up()` (or the first write) creates the store's schema for the embedder.
+    """
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
                  max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
@@ -110,8 +112,18 @@ class Indexer:
         # On a shared server another process may be writing a version right now: only versions
         # older than this are leftovers.
         self.gc_grace_seconds = gc_grace_seconds
-        self.store.ensure_schema(embedder.dim, embedder.name)
-        self._fingerprint = f"{PIPELINE_VERSION}|{embedder.name}|{max_chars}|{overlap}"
+        self._schema_ready = False
+
+    def warm_up(self) -> None:
+        """Create the collection for this embedder, or refuse a store built with another model; idempotent."""
+        if not self._schema_ready:
+            self.store.ensure_schema(self.embedder.dim, self.embedder.name)
+            self._schema_ready = True
+
+    @property
+    def _fingerprint(self) -> str:
+        """Everything besides the text that shapes a document's chunks and vectors."""
+        return f"{PIPELINE_VERSION}|{self.embedder.name}|{self.max_chars}|{self.overlap}"
 
     def _version(self, doc_id: str, doc: LoadedDocument, extra: dict) -> str:
         h = hashlib.sha256(f"{self._fingerprint}|{doc_id}|{sorted(extra.items())}|{doc.header}|"
@@ -139,6 +151,7 @@ class Indexer:
     def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
                        extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, DocRecord]:
         """Index one document; returns ("added" | "updated" | "unchanged", its registry row)."""
+        self.warm_up()
         extra = {"status": self.status_of(meta.number), "kind": "document", **(extra or {})}
         version = self._version(doc_id, doc, extra)
         record_meta = {"number": meta.number, "doc_type": meta.doc_type, "title": meta.title,
@@ -152,16 +165,27 @@ class Indexer:
             return "unchanged", known
         chunks = build_chunks(doc_id, version, doc, meta, {**extra, "written_at": time.time()},
                               self.max_chars, self.overlap)
-        for start in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[start:start + EMBED_BATCH]
-            dense = self.embedder.embed_passages([c.embed_text for c in batch])
+        record = DocRecord(doc_id, version, doc.source, len(chunks), record_meta)
+        self.write_versions([(record, chunks)])
+        return ("updated" if known is not None else "added"), record
+
+    def write_versions(self, versions: Sequence[tuple[DocRecord, Sequence[Chunk]]],
+                       progress: Callable[[int], None] | None = None) -> None:
+        """The one write path: embed and store the chunks batch by batch, then switch each document to its version.
+
+        A run interrupted before the switch leaves the previous versions visible; its chunks are garbage.
+        """
+        self.warm_up()
+        chunks = [c for _, doc_chunks in versions for c in doc_chunks]
+        for start, dense in passage_batches(self.embedder, [c.embed_text for c in chunks]):
+            batch = chunks[start:start + len(dense)]
             self.store.upsert([StoredPoint(c.chunk_id, vec, document_vector(c.embed_text), c.payload)
                                for c, vec in zip(batch, dense)])
-        # The switch: only now does the new version become the visible one.
-        record = DocRecord(doc_id, version, doc.source, len(chunks), record_meta)
-        self.store.put_document(record)
-        self.store.delete_chunks(doc_id, keep_version=version)
-        return ("updated" if known is not None else "added"), record
+            if progress is not None:
+                progress(len(batch))
+        for record, _ in versions:  # the switch: only now does each new version become the visible one
+            self.store.put_document(record)
+            self.store.delete_chunks(record.doc_id, keep_version=record.version)
 
     def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
                      report: IngestReport | None = None, prune: bool = False) -> IngestReport:
@@ -171,6 +195,7 @@ class Indexer:
         removed only with `prune` (a renamed or deleted file should not silently vanish from the index).
         """
         report = report or IngestReport()
+        self.warm_up()
         report.cleaned_versions += self.collect_garbage()
         files: list[tuple[Path, str]] = []
         for given in paths:

@@ -33,15 +33,19 @@ class _State:
 
 
 def _load(state: _State, factory: Callable[[], object]) -> None:
+    services = None
     try:
         from ntm.services import ingest_catalogue
 
         services = factory()
+        services.warm_up()
         ingest_catalogue(services)
         state.services = services
     except Exception as exc:  # reported by /readyz; the process stays up to say so
         log.exception("startup failed")
         state.error = f"{type(exc).__name__}: {exc}"
+        if services is not None:
+            services.close()  # release the store's lock: an operator may fix the cause and ingest meanwhile
     finally:
         state.ready.set()
 

