@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,8 +13,10 @@ from typing import Callable
 from bot.conversations import ConversationLog
 from bot.render import card_lines, criterion_lines
 from knowledge.catalogue import find_entry
+from knowledge.text import nfc
 from retrieval.evidence import Citation
-from retrieval.service import BadQuestion, NotReady
+from retrieval.question import BadQuestion
+from retrieval.service import NotReady
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class ChatAssistant:
 
     def ask(self, channel: str, user_id: str, text: str | None) -> Reply:
         """Answer one message and log it (blocking: channels run it in a worker thread)."""
-        question = unicodedata.normalize("NFC", text or "")
+        question = nfc(text or "")
         allowed, announce, wait = self.limiter.check(f"{channel}:{user_id}")
         if not allowed:
             reply = Reply("rate_limited", RATE_LIMITED.format(seconds=wait), code="rate_limited", silent=not announce)
@@ -141,7 +142,7 @@ class ChatAssistant:
         if (busy := self._unavailable()) is not None:
             return busy
         entries = self._services().catalogue
-        entry = find_entry(entries, unicodedata.normalize("NFC", query))
+        entry = find_entry(entries, nfc(query))
         return card_lines(entry, entries, today or date.today()) if entry else None
 
     def criterion(self, n: int, channel: str, user_id: str, today: date | None = None) -> tuple[list[str], Reply]:

@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import time
-import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from fastapi.responses import JSONResponse
 from bot.assistant import NON_TEXT, RATE_LIMITED, THANKS, ChatAssistant
 from bot.render import START_TEXT
 from bot.zalo_client import TokenStore, ZaloClient
+from knowledge.text import nfc
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def parse_rating(text: str | None) -> int | None:
     """1 / -1 when a message is only 👍 / 👎 (or "đúng", "hữu ích" / "sai", "chưa đúng"), else None."""
     if not text or len(text) > 20:
         return None
-    word = _DECORATION.sub(" ", unicodedata.normalize("NFC", text)).strip().lower()
+    word = _DECORATION.sub(" ", nfc(text)).strip().lower()
     return _RATINGS.get(word)
 
 

@@ -74,6 +74,11 @@ def _stat(path: Path, source: str) -> os.stat_result:
 
 def load_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto") -> LoadedDocument:
     """Load one file by its suffix and content; raises IngestError with a reason an operator can act on."""
+    return parse_file(path, read_file(path, source, max_bytes=max_bytes), source, ocr=ocr)
+
+
+def read_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+    """The bytes of a supported, regular, non-empty file under the size limit; raises IngestError otherwise."""
     path = Path(path)
     info = _stat(path, source)
     if stat.S_ISDIR(info.st_mode):
@@ -97,11 +102,14 @@ def load_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024, ocr
         raise IngestError(source, errors.NOT_FOUND, f"cannot be read ({exc.strerror or exc})") from None
     if not data.strip():
         raise IngestError(source, errors.EMPTY, "file is empty" if not data else "file contains only whitespace")
-    return _dispatch(path, data, source, suffix, ocr)
+    return data
 
 
-def _dispatch(path: Path, data: bytes, source: str, suffix: str, ocr: str) -> LoadedDocument:
-    """Pick the loader from the real content first, then from the suffix."""
+def parse_file(path: Path, data: bytes, source: str, *, ocr: str = "auto") -> LoadedDocument:
+    """Turn a file's bytes (from `read_file`) into a document: the loader is picked from the real content first,
+    then from the suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
     kind, expected = _sniff(data, suffix), _KIND_BY_SUFFIX[suffix]
     mismatch = kind in ("pdf", "docx", "html") and kind != expected
     note = [f"content is {kind.upper()} despite the {suffix} name"] if mismatch else []

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Sequence
 
 from ingest.chunking import chunk_document
 from ingest.errors import IngestError
-from ingest.loaders import SUPPORTED, iter_input_files, load_file
+from ingest.loaders import SUPPORTED, iter_input_files, parse_file, read_file
 from ingest.metadata import extract_metadata
 from ingest.types import Chunk, DocMeta, LoadedDocument
 from retrieval.embedding import Embedder, passage_batches
@@ -235,9 +235,10 @@ class Indexer:
             raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
                               f"supported: {', '.join(sorted(SUPPORTED))}")
         doc_id = doc_id_for(path)
-        file_sha = file_sha256(path) if path.stat().st_size <= self.max_bytes else ""
+        data = read_file(path, source, max_bytes=self.max_bytes)  # read once: hashed here, parsed below
+        file_sha = hashlib.sha256(data).hexdigest()
         rec = known.get(doc_id)
-        if rec is not None and file_sha and rec.meta.get("file_sha256") == file_sha \
+        if rec is not None and rec.meta.get("file_sha256") == file_sha \
                 and rec.meta.get("fingerprint") == self._fingerprint \
                 and rec.meta.get("status") == self.status_of(rec.meta.get("number")):
             report.unchanged.append(source)  # same bytes, settings and status: not even parsed
@@ -246,7 +247,7 @@ class Indexer:
         if twin is not None:
             report.skipped.append((source, "duplicate", f"same content as already indexed {twin.source}"))
             return
-        doc = load_file(path, source, max_bytes=self.max_bytes, ocr=self.ocr)
+        doc = parse_file(path, data, source, ocr=self.ocr)
         report.warnings.extend((source, w) for w in doc.warnings)
         outcome, record = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec)
         if rec is not None:

@@ -17,8 +17,10 @@ from ntm.api_models import (AskRequest, AskResponse, DocumentDetail, DocumentOut
                             SearchResponse)
 from ntm.settings import Settings
 from retrieval.filters import BadFilter, to_search_filter
-from retrieval.search import MAX_QUERY_CHARS, MODES
-from retrieval.service import BadQuestion, NotReady
+from retrieval.question import MAX_QUERY_CHARS
+from retrieval.search import MODES
+from retrieval.question import BadQuestion
+from retrieval.service import NotReady
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +156,7 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
             return unavailable()
         s = state.services
         try:
-            flt = to_search_filter(body.filters.to_filters() if body.filters else None, s.store.documents(),
+            flt = to_search_filter(body.filters.to_filters() if body.filters else None, s.searcher.filter_choices,
                                    s.catalogue)
             result = s.asker.ask(body.question, as_of=body.as_of, mode=body.mode, flt=flt)
         except BadQuestion as err:

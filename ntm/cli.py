@@ -188,7 +188,8 @@ def ask(
 
     from ntm.api_models import AskResponse
     from retrieval.filters import BadFilter, Filters, to_search_filter
-    from retrieval.service import BadQuestion, NotReady
+    from retrieval.question import BadQuestion
+    from retrieval.service import NotReady
 
     when = None
     if as_of:
@@ -200,7 +201,7 @@ def ask(
     try:
         filters = Filters(document, doc_type, issuer, period, status)
         try:
-            flt = to_search_filter(filters, services.store.documents(), services.catalogue)
+            flt = to_search_filter(filters, services.searcher.filter_choices, services.catalogue)
             result = services.asker.ask(question, as_of=when, mode=mode, flt=flt)
         except (BadQuestion, BadFilter) as err:
             _fail(err.message)

@@ -6,12 +6,13 @@ import hashlib
 import logging
 import re
 import threading
-import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from knowledge.text import nfc
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def _nfc(texts: Sequence[str]) -> list[str]:
     # knows precomposed letters, so NFD input would otherwise fall apart into odd pieces.
     if isinstance(texts, str):
         raise TypeError("pass a sequence of texts, not a single string")
-    return [unicodedata.normalize("NFC", t) for t in texts]
+    return [nfc(t) for t in texts]
 
 
 def passage_batches(embedder: Embedder, texts: Sequence[str]) -> Iterator[tuple[int, np.ndarray]]:

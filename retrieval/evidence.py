@@ -7,13 +7,12 @@ number in an answer must be found in the quotes it cites (or in the catalogue).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
 from knowledge.catalogue import number_key
 from knowledge.dates import ANY_DATE, iso
-from knowledge.text import LIST_MARKER
+from knowledge.text import LIST_MARKER, nfc
 from retrieval.sparse import DOC_NUMBER_RE
 
 
@@ -97,7 +96,7 @@ def _plain(token: str) -> str:
 
 def stated_numbers(text: str) -> set[str]:
     """Canonical numbers a text states: dates (ISO), document numbers (key) and quantities."""
-    text = _CITE_MARK.sub(" ", unicodedata.normalize("NFC", text or ""))
+    text = _CITE_MARK.sub(" ", nfc(text or ""))
     found: set[str] = set()
     for m in ANY_DATE.finditer(text):
         day = iso(m.groups())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from knowledge.catalogue import STATUSES, CatalogueEntry, find_entry, number_key
 from knowledge.text import fold
@@ -17,6 +17,24 @@ class BadFilter(ValueError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name, self.message = name, message
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the indexed documents offer a filter (read from the registry once, refreshed when it changes)."""
+
+    doc_ids: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    doc_types: tuple[str, ...] = ()
+    issuers: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, records: Mapping[str, DocRecord]) -> "FilterChoices":
+        """The choices the registry rows offer."""
+        metas = [r.meta for r in records.values()]
+        return cls(frozenset(records), frozenset(m["number"] for m in metas if m.get("number")),
+                   tuple(sorted({m["doc_type"] for m in metas if m.get("doc_type")})),
+                   tuple(sorted({m["issuer"] for m in metas if m.get("issuer")})))
 
 
 @dataclass(frozen=True)
@@ -40,32 +58,32 @@ def _pick(name: str, value: str, choices: Sequence[str]) -> str:
     return hit
 
 
-def _document(value: str, records: dict[str, DocRecord], catalogue: Sequence[CatalogueEntry]) -> dict:
-    if value in records:
+def _document(value: str, choices: FilterChoices, catalogue: Sequence[CatalogueEntry]) -> dict:
+    if value in choices.doc_ids:
         return {"doc_id": value}
     entry = find_entry(catalogue, value)
-    numbers = {r.meta.get("number") for r in records.values() if r.meta.get("number")}
     wanted = number_key(entry.number if entry else value)
-    matches = sorted(n for n in numbers if number_key(n) == wanted)
+    matches = sorted(n for n in choices.numbers if number_key(n) == wanted)
     if not matches:
         raise BadFilter("document", f"Không tìm thấy văn bản {value!r} trong dữ liệu đã nạp "
                                     "(ghi số hiệu, ví dụ 318/QĐ-TTg, hoặc mã văn bản trong /api/documents).")
     return {"number": matches}
 
 
-def to_search_filter(filters: Filters | None, records: dict[str, DocRecord],
+def to_search_filter(filters: Filters | None, known: FilterChoices | Mapping[str, DocRecord],
                      catalogue: Sequence[CatalogueEntry] = ()) -> SearchFilter | None:
-    """The store filter for user filters; raises BadFilter (Vietnamese message) for a value nothing matches."""
+    """The store filter for user filters, checked against what is indexed (`Searcher.filter_choices`, or the
+    registry rows themselves); raises BadFilter (Vietnamese message) for a value nothing matches."""
     if filters is None:
         return None
+    choices = known if isinstance(known, FilterChoices) else FilterChoices.of(known)
     must: dict[str, object] = {}
-    metas = [r.meta for r in records.values()]
     if filters.document:
-        must.update(_document(filters.document.strip(), records, catalogue))
+        must.update(_document(filters.document.strip(), choices, catalogue))
     if filters.doc_type:
-        must["doc_type"] = _pick("doc_type", filters.doc_type, sorted({m["doc_type"] for m in metas if m.get("doc_type")}))
+        must["doc_type"] = _pick("doc_type", filters.doc_type, choices.doc_types)
     if filters.issuer:
-        must["issuer"] = _pick("issuer", filters.issuer, sorted({m["issuer"] for m in metas if m.get("issuer")}))
+        must["issuer"] = _pick("issuer", filters.issuer, choices.issuers)
     if filters.status:
         must["status"] = _pick("status", filters.status, [*STATUSES, "unknown"])
     if filters.year is not None:

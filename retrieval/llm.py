@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from knowledge.text import LIST_MARKER, fold
+from knowledge.text import LIST_MARKER, fold, nfc
 from retrieval.chat import ChatError, ChatModel
 from retrieval.evidence import (Answer, Citation, location_of, split_sentences, stated_numbers,
                                 supported_numbers)
-from retrieval.search import MAX_QUERY_CHARS, SearchResult
+from retrieval.search import SearchResult
 from retrieval.sparse import STOPWORDS
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,7 @@ def load_prompts(prompts_dir: Path) -> Prompts:
         if not path.is_file():
             raise FileNotFoundError(f"LLM prompt file not found: {path} (see prompts/README.md; "
                                     "set NTM_PROMPTS_DIR or unset NTM_LLM_BASE_URL/NTM_LLM_GGUF)")
-        texts[name] = unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
+        texts[name] = nfc(path.read_text(encoding="utf-8"))
     if REFUSAL not in texts[SYSTEM_FILE]:
         raise ValueError(f"{Path(prompts_dir) / SYSTEM_FILE} must tell the model to reply {REFUSAL}")
     missing = [p for p in PLACEHOLDERS if "{" + p + "}" not in texts[USER_FILE]]
@@ -78,8 +77,10 @@ def format_evidence(results: Sequence[SearchResult]) -> str:
 
 
 def render_user(template: str, question: str, as_of: str, evidence: str) -> str:
-    """Fill the user template in one pass, so text inside a value is never taken for a placeholder."""
-    values = {"question": _defang(question.strip()[:MAX_QUERY_CHARS]), "as_of": as_of, "evidence": evidence}
+    """Fill the user template in one pass, so text inside a value is never taken for a placeholder.
+
+    `question` is the checked question (`retrieval.question.check_question` bounds its length)."""
+    values = {"question": _defang(question.strip()), "as_of": as_of, "evidence": evidence}
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
@@ -203,7 +204,7 @@ class LLMAnswerer:
         except ChatError as err:
             log.warning("LLM answer discarded (%s): %s", self.chat.name, err)
             return None
-        reply = unicodedata.normalize("NFC", reply or "").strip()
+        reply = nfc(reply or "").strip()
         if not reply:
             log.warning("LLM answer discarded (%s): empty reply", self.chat.name)
             return None

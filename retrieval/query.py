@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Sequence
@@ -13,6 +12,7 @@ from knowledge.catalogue import CatalogueEntry, find_entry, number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
 from knowledge.text import fold
+from retrieval.question import MAX_QUERY_CHARS, normalise_question
 from retrieval.sparse import DOC_NUMBER_RE
 
 _TYPE_WORDS = words_pattern(TYPED_NUMBER_CODES)
@@ -177,17 +177,38 @@ def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]
 
 def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str], *,
                known_numbers: Iterable[str] = (), today: date | None = None, as_of: date | None = None) -> QueryPlan:
-    """Parse a question: NFC text, named documents and criterion, as-of date, and the expanded search text."""
+    """Parse a question as typed: it is normalised here (NFC, single spaces), then read by `parse_question`."""
+    return parse_question(normalise_question(question or ""), entries, abbreviations, known_numbers=known_numbers,
+                          today=today, as_of=as_of, original=question)
+
+
+def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str], *,
+                   known_numbers: Iterable[str] = (), today: date | None = None, as_of: date | None = None,
+                   original: str | None = None) -> QueryPlan:
+    """The plan of a question already normalised by `normalise_question`: named documents and criterion, as-of
+    date, and the search text (the question plus expansions, bounded to MAX_QUERY_CHARS)."""
     today = today or date.today()
-    original = question
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", question or "")).strip()
     folded = fold(text)
     known = {number_key(n): n for n in known_numbers if n}
     numbers = resolve_numbers(text, folded, entries, known)
     asked, period, year = _as_of(text, folded, today)
     source = "request" if as_of else ("question" if asked and not period else "period" if asked else "today")
-    as_of = as_of or asked or today
+    new_set = any(w in folded for w in _NEW_SET) or period == "2026-2030"
+    criterion = _criterion(folded, _criteria_set(entries, new_set))
+    expansions = _expansions(text, abbreviations, criterion, numbers)
+    search_text = " ".join([text, *expansions])[:MAX_QUERY_CHARS]
+    return QueryPlan(original=text if original is None else original, text=text, search_text=search_text,
+                     unaccented=not has_diacritics(text), numbers=tuple(numbers), criterion=criterion,
+                     as_of=as_of or asked or today, as_of_source=source, period=period, year=year,
+                     wants_quantity=any(w in folded + " " for w in _QUANTITY),
+                     entities=tuple(_entities(text, abbreviations)),
+                     unresolved=tuple(n for n in (m.group(0) for m in DOC_NUMBER_RE.finditer(text))
+                                      if not resolve_numbers(n, fold(n), entries, known)))
 
+
+def _expansions(text: str, abbreviations: dict[str, str], criterion: Criterion | None,
+                numbers: Sequence[str]) -> list[str]:
+    """What the search text adds to the question: abbreviations spelled out, the criterion, canonical numbers."""
     expansions: list[str] = []
     without_numbers = DOC_NUMBER_RE.sub(" ", text)
     for token in re.findall(r"[\wĐđ&]+(?:-[\wĐđ]+)?", without_numbers):
@@ -196,18 +217,7 @@ def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: 
         if exp and (token.isupper() or len(token) > 3 or token.lower() in ("cv", "qđ", "qd", "kh")) \
                 and exp.lower() not in text.lower() and exp not in expansions:
             expansions.append(exp)
-    new_set = any(w in folded for w in _NEW_SET) or period == "2026-2030"
-    decision = _criteria_set(entries, new_set)
-    criterion = _criterion(folded, decision)
     if criterion and criterion.name.lower() not in text.lower():
         expansions.append(f"tiêu chí số {criterion.number} {criterion.name}")
-    for number in numbers:
-        if number not in text:
-            expansions.append(number)
-    search_text = " ".join([text, *expansions])
-    return QueryPlan(original=original, text=text, search_text=search_text, unaccented=not has_diacritics(text),
-                     numbers=tuple(numbers), criterion=criterion, as_of=as_of, as_of_source=source, period=period,
-                     year=year, wants_quantity=any(w in folded + " " for w in _QUANTITY),
-                     entities=tuple(_entities(text, abbreviations)),
-                     unresolved=tuple(n for n in (m.group(0) for m in DOC_NUMBER_RE.finditer(text))
-                                      if not resolve_numbers(n, fold(n), entries, known)))
+    expansions += [number for number in numbers if number not in text]
+    return expansions

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+import numpy as np
+
 from knowledge.catalogue import CatalogueEntry
 from retrieval.embedding import Embedder
+from retrieval.filters import FilterChoices
 from retrieval.fusion import rrf_fuse
-from retrieval.query import QueryPlan, understand
-from retrieval.sparse import query_vector
+from retrieval.query import QueryPlan, parse_question
+from retrieval.question import MAX_QUERY_CHARS, normalise_question
+from retrieval.sparse import SparseVec, query_vector
 from retrieval.store import SearchFilter, VectorStore
 
 MODES = ("hybrid", "dense", "sparse")
@@ -20,7 +23,6 @@ MODES = ("hybrid", "dense", "sparse")
 # "rrf": RRF computed here from the engine's ranked lists, deterministic tie-break; "engine-rrf": the
 # engine's RRF, which breaks exact ties in no fixed order. Numbers: eval/bench_retrieval.py, README.
 FUSIONS = ("dbsf", "rrf", "engine-rrf")
-MAX_QUERY_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,15 @@ class SearchResult:
     kind: str = "document"  # "catalogue" for the knowledge catalogue's document cards
     doc_type: str | None = None
     issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryVectors:
+    """A question's search vectors, computed once per question and reused by every search it needs."""
+
+    mode: str
+    dense: np.ndarray | None
+    sparse: SparseVec | None
 
 
 class Searcher:
@@ -63,6 +74,7 @@ class Searcher:
         # A shared Qdrant server can be written by other processes; re-read the registry now and then.
         self.refresh_every = refresh_every
         self._active: set[str] = set()
+        self._choices = FilterChoices()
         self._loaded_at: float | None = None  # None until the registry has been read
 
     def warm_up(self) -> None:
@@ -71,10 +83,11 @@ class Searcher:
             self.refresh()
 
     def refresh(self) -> None:
-        """Reload which document versions are live (after an ingest)."""
-        records = self.store.documents().values()
-        self._active = {rec.version for rec in records}
-        self._numbers = {rec.meta.get("number") for rec in records if rec.meta.get("number")}
+        """Reload which document versions are live and what filters may choose from (after an ingest)."""
+        records = self.store.documents()
+        self._active = {rec.version for rec in records.values()}
+        self._numbers = {rec.meta.get("number") for rec in records.values() if rec.meta.get("number")}
+        self._choices = FilterChoices.of(records)
         self._loaded_at = time.monotonic()
 
     @property
@@ -93,38 +106,53 @@ class Searcher:
         return rrf_fuse(lists, limit)
 
     @property
+    def filter_choices(self) -> FilterChoices:
+        """What the indexed documents offer a filter (`retrieval.filters.to_search_filter` checks against it)."""
+        self.warm_up()
+        return self._choices
+
+    @property
     def known_numbers(self) -> set[str]:
         """Document numbers of the live documents."""
         self.warm_up()
         return set(self._numbers)
 
-    def understand(self, question: str, as_of: date | None = None, today: date | None = None) -> QueryPlan:
-        """What the question names (documents, criterion, date) and the text to search with."""
+    def plan(self, text: str, as_of: date | None = None, today: date | None = None) -> QueryPlan:
+        """What a normalised question names (documents, criterion, date) and the text to search with."""
         self.warm_up()
-        return understand(question[:MAX_QUERY_CHARS], self.catalogue, self.abbreviations,
-                          known_numbers=self._numbers, today=today, as_of=as_of)
+        return parse_question(text, self.catalogue, self.abbreviations, known_numbers=self._numbers, today=today,
+                              as_of=as_of)
 
-    def search(self, query: str, limit: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None,
-               plan: QueryPlan | None = None, per_document: int | None = None) -> list[SearchResult]:
-        """Top chunks for a query; raises ValueError on an empty query or an unknown mode."""
-        query = unicodedata.normalize("NFC", query or "").strip()
-        if not query:
-            raise ValueError("the query is empty")
+    def encode(self, plan: QueryPlan, mode: str = "hybrid") -> QueryVectors:
+        """The plan's search text as dense and/or sparse vectors; raises ValueError on an unknown mode."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        text = plan.search_text
+        dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
+        sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
+        return QueryVectors(mode, dense, sparse)
+
+    def search(self, query: str, limit: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None,
+               per_document: int | None = None) -> list[SearchResult]:
+        """Top chunks for a query as typed; raises ValueError on an empty query or an unknown mode."""
+        text = normalise_question(query or "")[:MAX_QUERY_CHARS]  # the entry point: normalised and bounded once
+        if not text:
+            raise ValueError("the query is empty")
+        plan = self.plan(text)
+        return self.retrieve(plan, self.encode(plan, mode), limit, flt, per_document)
+
+    def retrieve(self, plan: QueryPlan, vectors: QueryVectors, limit: int = 5, flt: SearchFilter | None = None,
+                 per_document: int | None = None) -> list[SearchResult]:
+        """Top chunks for vectors already computed (one embedding serves every search of a question)."""
         self.warm_up()
         if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
             self.refresh()
-        plan = plan or self.understand(query)
-        text = plan.search_text[:MAX_QUERY_CHARS]
-        dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
-        sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
         # Chunks of the documents the question names are searched a second time on their own and fused in.
         boost = SearchFilter({"number": list(plan.numbers)}) if plan.numbers else None
         cap = per_document or self.per_document
         # Over-fetch: chunks of a version not yet switched on (interrupted ingest) and chunks beyond the
         # per-document cap are dropped here.
-        hits = self._query(dense, sparse, limit * (cap + 2) + 10, flt, boost)
+        hits = self._query(vectors.dense, vectors.sparse, limit * (cap + 2) + 10, flt, boost)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
         results: list[SearchResult] = []

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
 from knowledge.cards import entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
-from knowledge.syllables import is_vietnamese_word
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, rank_sentences, refusal, source_line
 from retrieval.query import QueryPlan
-from retrieval.search import MAX_QUERY_CHARS, Searcher, SearchResult
+from retrieval.question import check_question
+from retrieval.search import Searcher, SearchResult
 from retrieval.store import SearchFilter
 from retrieval.validity import validity_note
 
-EVIDENCE_K = 8
-
-
-class BadQuestion(ValueError):
-    """A question the assistant cannot take; `message` is Vietnamese for the officer, `code` for programs."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
+EVIDENCE_K = 8  # chunks retrieved as evidence for one question
+NAMED_DOCUMENT_K = 2  # chunks fetched of a document the lead quote names, when none was retrieved
 
 
 class NotReady(RuntimeError):
@@ -44,27 +35,6 @@ class AskResult:
     mode: str
 
 
-def check_question(question: object) -> str:
-    """The question, NFC-normalised and trimmed; raises BadQuestion with a Vietnamese message."""
-    if not isinstance(question, str):
-        raise BadQuestion("not_text", "Câu hỏi phải là một đoạn văn bản.")
-    text = unicodedata.normalize("NFC", question).strip()
-    if not text:
-        raise BadQuestion("empty", "Câu hỏi đang trống. Vui lòng nhập câu hỏi về chương trình nông thôn mới.")
-    if len(text) > MAX_QUERY_CHARS:
-        raise BadQuestion("too_long", f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {MAX_QUERY_CHARS}). "
-                                      "Vui lòng hỏi ngắn gọn, mỗi lần một ý.")
-    words = re.findall(r"[^\W\d_]+", text)
-    if not words:
-        raise BadQuestion("no_words", "Câu hỏi chưa có chữ (chỉ có số, ký hiệu hoặc biểu tượng). "
-                                      "Vui lòng nhập câu hỏi bằng tiếng Việt.")
-    lower = [w for w in words if not w.isupper()]  # abbreviations (NTM, UBND…) are language-neutral
-    if lower and sum(is_vietnamese_word(w) for w in lower) < 0.6 * len(lower):
-        raise BadQuestion("not_vietnamese", "Trợ lý chỉ trả lời câu hỏi bằng tiếng Việt về các văn bản nông thôn "
-                                            "mới. Vui lòng đặt câu hỏi bằng tiếng Việt.")
-    return text
-
-
 class AskService:
     """Answers questions from the index; one instance per process, shared by the CLI, the API and the bots."""
 
@@ -76,16 +46,17 @@ class AskService:
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
         """Answer one question; raises BadQuestion for unusable input and NotReady on an empty index."""
         started = time.perf_counter()
-        text = check_question(question)
+        text = check_question(question)  # normalised and bounded here, once
         if self.searcher.document_count == 0:
             raise NotReady("no documents are indexed yet")
-        plan = self.searcher.understand(text, as_of=as_of, today=today)
-        results = self.searcher.search(text, limit=self.evidence_k, mode=mode, flt=flt, plan=plan)
+        plan = self.searcher.plan(text, as_of=as_of, today=today)
+        vectors = self.searcher.encode(plan, mode)  # embedded once: the named-document search below reuses it
+        results = self.searcher.retrieve(plan, vectors, limit=self.evidence_k, flt=flt)
         answer = None
 
         def fetch(number: str) -> list[SearchResult]:
-            return self.searcher.search(text, limit=2, mode=mode, flt=SearchFilter({"number": number}).narrowed(flt),
-                                        plan=plan)
+            return self.searcher.retrieve(plan, vectors, limit=NAMED_DOCUMENT_K,
+                                          flt=SearchFilter({"number": number}).narrowed(flt))
 
         if self.llm is not None and results:
             answer = self.llm.answer(plan.text, results, plan.as_of.isoformat(), self._catalogue_support(results))

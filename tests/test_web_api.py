@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from bot.web import CATALOGUE_SOURCE, STATIC_DIR, citation_out, web_router
 from ntm.app import create_app
 from retrieval.evidence import Citation
-from retrieval.search import MAX_QUERY_CHARS
+from retrieval.question import MAX_QUERY_CHARS
 
 from bot_support import PLAN_QUESTION, bot_settings, build_index, make_assistant
 

@@ -1,0 +1,46 @@
+"""A question as it enters the assistant: normalised to NFC once and bounded once, or refused with a Vietnamese
+reason the officer can act on."""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.syllables import is_vietnamese_word
+from knowledge.text import nfc
+
+MAX_QUERY_CHARS = 2000  # a question or search text longer than this is refused (questions) or cut (search text)
+VIETNAMESE_SHARE = 0.6  # share of lower-case words that must be Vietnamese syllables (abbreviations do not count)
+
+
+class BadQuestion(ValueError):
+    """A question the assistant cannot take; `message` is Vietnamese for the officer, `code` for programs."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def normalise_question(text: str) -> str:
+    """NFC, one space between words, no leading or trailing space: the form every later step expects."""
+    return re.sub(r"\s+", " ", nfc(text)).strip()
+
+
+def check_question(question: object) -> str:
+    """The question normalised (`normalise_question`); raises BadQuestion with a Vietnamese message."""
+    if not isinstance(question, str):
+        raise BadQuestion("not_text", "Câu hỏi phải là một đoạn văn bản.")
+    text = nfc(question).strip()
+    if not text:
+        raise BadQuestion("empty", "Câu hỏi đang trống. Vui lòng nhập câu hỏi về chương trình nông thôn mới.")
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadQuestion("too_long", f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {MAX_QUERY_CHARS}). "
+                                      "Vui lòng hỏi ngắn gọn, mỗi lần một ý.")
+    words = re.findall(r"[^\W\d_]+", text)
+    if not words:
+        raise BadQuestion("no_words", "Câu hỏi chưa có chữ (chỉ có số, ký hiệu hoặc biểu tượng). "
+                                      "Vui lòng nhập câu hỏi bằng tiếng Việt.")
+    lower = [w for w in words if not w.isupper()]  # abbreviations (NTM, UBND…) are language-neutral
+    if lower and sum(is_vietnamese_word(w) for w in lower) < VIETNAMESE_SHARE * len(lower):
+        raise BadQuestion("not_vietnamese", "Trợ lý chỉ trả lời câu hỏi bằng tiếng Việt về các văn bản nông thôn "
+                                            "mới. Vui lòng đặt câu hỏi bằng tiếng Việt.")
+    return re.sub(r"\s+", " ", text)  # already NFC and stripped: only the spacing is left to normalise
