@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import unicodedata
 
-_D = str.maketrans("đĐ", "dD")
-
 # A list item's number or letter and its closing "." or ")": "2.", "1.2.", "a)", "đ.", "IV.". Callers
 # anchor it and add what may stand around it (a unit word before it, spaces or bullets).
 LIST_MARKER = r"(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]"
+
+
+class _FoldTable(dict):
+    """Code point → that character without its marks, filled on first sight (str.translate then runs in C)."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code).replace("đ", "d").replace("Đ", "D"))
+        # Only marks that attach to a letter (combining class > 0) go: a Thai vowel sign is a letter of its own.
+        # NFC rejoins what NFD split without marks (a Hangul syllable), so one letter stays one letter.
+        folded = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
 
 
 def nfc(text: str) -> str:
@@ -19,12 +32,9 @@ def nfc(text: str) -> str:
 
 def strip_diacritics(text: str) -> str:
     """Text without Vietnamese diacritics (đ → d, Đ → D), case kept; one letter per letter of NFC text."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D))
-    # Only marks that attach to a letter (combining class > 0) go: a Thai vowel sign is a letter of its own in
-    # NFC text, and NFC afterwards rejoins what NFD split without marks (Hangul), so offsets keep matching.
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return text.translate(_FOLD)
 
 
 def fold(text: str) -> str:
     """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang"); one letter per letter of NFC text."""
-    return strip_diacritics(text).lower()
+    return text.translate(_FOLD).lower()

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.textnorm import decode_tcvn3, repair_pdf_text, strip_controls
 from knowledge.syllables import is_syllable, looks_vietnamese
-from knowledge.text import nfc, strip_diacritics
+from knowledge.text import fold, nfc, strip_diacritics
 
 
 def test_nfc_composes_decomposed_vietnamese():
@@ -115,6 +115,21 @@ def test_strip_diacritics():
     assert strip_diacritics("Điều 4. Đường giao thông nông thôn mới") == "Dieu 4. Duong giao thong nong thon moi"
     assert strip_diacritics(unicodedata.normalize("NFD", "Ủy ban nhân dân xã")) == "Uy ban nhan dan xa"
     assert strip_diacritics("318/QĐ-TTg") == "318/QD-TTg"
+
+
+VIETNAMESE_LETTERS = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
+
+
+def test_fold_keeps_one_letter_per_letter_so_offsets_found_in_it_point_into_the_original():
+    text = VIETNAMESE_LETTERS + " " + VIETNAMESE_LETTERS.upper() + " “Điều 4” – 1.234,5 ha; 한국 ภาษาไทย"
+    folded = fold(text)
+    assert len(folded) == len(text)
+    assert fold(VIETNAMESE_LETTERS + VIETNAMESE_LETTERS.upper()).isascii()
+    assert fold("Đồng bằng sông Cửu Long") == "dong bang song cuu long"
+    vietnamese = text.split(" 한")[0]
+    assert fold(unicodedata.normalize("NFD", vietnamese)) == fold(vietnamese)  # decomposed input folds the same
+    start = folded.index("dieu 4")
+    assert text[start:start + 6] == "Điều 4"
 
 
 def test_looks_vietnamese():
