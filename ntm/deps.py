@@ -1,0 +1,79 @@
+"""What routes depend on: the services once loaded (503 while loading or after a failed start), one error body."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Annotated, Callable
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from ntm.services import Services, ingest_catalogue
+
+log = logging.getLogger(__name__)
+
+LOADING = ("Hệ thống đang khởi động (nạp mô hình và chỉ mục), vui lòng thử lại sau ít giây. "
+           "(The model and index are still loading; retry shortly.)")
+RETRY_AFTER_S = "5"  # seconds a client should wait before asking again while the services load
+
+
+class AppState:
+    """Services once loaded, or why they are not."""
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+        self.error: str | None = None
+        self.ready = threading.Event()
+
+    def load(self, factory: Callable[[], Services]) -> None:
+        """Build and warm up the services and index the catalogue (run in a background thread)."""
+        services = None
+        try:
+            services = factory()
+            services.warm_up()
+            ingest_catalogue(services)
+            self.services = services
+        except Exception as exc:  # reported by /readyz; the process stays up to say so
+            log.exception("startup failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+            if services is not None:
+                services.close()  # release the store's lock: an operator may fix the cause and ingest meanwhile
+        finally:
+            self.ready.set()
+
+
+class ServicesUnavailable(Exception):
+    """The services are still loading, or failed to start."""
+
+    def __init__(self, error: str | None) -> None:
+        super().__init__(error or "loading")
+        self.error = error
+
+
+def error_response(status_code: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+    """The one error body of the API: {"detail": message, "code": machine-readable code} (plus extras)."""
+    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
+
+
+def unavailable_response(exc: ServicesUnavailable) -> JSONResponse:
+    """503 with why: still loading (retry soon) or a failed start (the operator must look at the log)."""
+    if exc.error:
+        return error_response(503, "startup_failed", f"startup failed: {exc.error}", status="error")
+    return error_response(503, "loading", LOADING, headers={"Retry-After": RETRY_AFTER_S}, status="loading")
+
+
+def app_state(request: Request) -> AppState:
+    """The application's state object."""
+    return request.app.state.ntm
+
+
+def loaded_services(request: Request) -> Services:
+    """The services, or ServicesUnavailable (answered as a 503) while they load or after they failed."""
+    state = app_state(request)
+    if state.services is None:
+        raise ServicesUnavailable(state.error)
+    return state.services
+
+
+ServicesDep = Annotated[Services, Depends(loaded_services)]
