@@ -14,7 +14,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Sequence
@@ -22,7 +22,13 @@ from typing import Sequence
 from tqdm import tqdm
 
 from eval.answer_metrics import aggregate, latency_summary, refusal_counts, score_question
+from eval.corpora import dev_source_mapper, load_questions, make_embedder, open_alqac_index, open_dev_index
 from eval.metrics import alqac_macro_f2, dedupe_ranked
+from knowledge.cards import entry_text
+from ntm.api_models import AskResponse
+from ntm.services import catalogue_path
+from retrieval.search import Searcher
+from retrieval.service import AskService
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("hybrid", "sparse", "dense")
@@ -40,72 +46,16 @@ def git_commit() -> str:
         return "unknown"
 
 
-def corpus_key(dirs: Sequence[Path], settings) -> str:
-    """Index cache key: the corpus files' bytes and every setting that shapes chunks and vectors."""
-    from ingest.loaders import iter_input_files
-    from ingest.pipeline import PIPELINE_VERSION
-
-    h = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_max_chars}|"
-                       f"{settings.chunk_overlap}".encode("utf-8"))
-    for path, source in iter_input_files([str(d) for d in dirs]):
-        h.update(source.encode("utf-8"))
-        with open(path, "rb") as fh:
-            h.update(hashlib.file_digest(fh, "sha256").digest())
-    catalogue = Path(settings.knowledge_dir) / "catalogue.yaml"
-    if catalogue.exists():
-        h.update(catalogue.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def load_questions(dataset: Path, limit: int | None) -> tuple[str, list[dict]]:
-    """("dev" | "alqac", questions as dicts with the dev-set keys)."""
-    if dataset.is_dir() or dataset.name == "corpus.jsonl":
-        from eval.alqac import load_queries
-
-        folder = dataset if dataset.is_dir() else dataset.parent
-        items = [{"id": q.qid, "question": q.question, "category": q.question_type or "alqac", "answerable": True,
-                  "expected_sources": list(q.relevant), "answer_facts": [], "reference_answer": q.answer or "",
-                  "as_of": None} for q in load_queries(folder / "queries.jsonl")]
-        return "alqac", items[:limit]
-    from eval.dataset import load_dataset
-
-    items = [{"id": it.id, "question": it.question, "category": it.category, "answerable": it.answerable,
-              "expected_sources": list(it.expected_sources), "answer_facts": [list(f) for f in it.answer_facts],
-              "reference_answer": it.reference_answer, "as_of": it.as_of} for it in load_dataset(dataset)]
-    return "dev", items[:limit]
-
-
 def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir: Path, embedder, progress: bool):
     """(searcher, extractive asker, llm asker or None, source mapper, catalogue texts, index info, closer)."""
-    from knowledge.cards import entry_text
-    from ntm.services import build_services, ingest_catalogue
-    from retrieval.service import AskService
-
     if kind == "alqac":
-        from eval.bench_retrieval import open_alqac_index, make_embedder
-        from retrieval.search import Searcher
-
         folder = dataset if dataset.is_dir() else dataset.parent
         embedder = embedder or make_embedder(settings.embedding_model)
         store, info = open_alqac_index(folder / "corpus.jsonl", embedder, work_dir, progress)
         searcher = Searcher(store, embedder, fusion=settings.fusion)
         return (searcher, AskService(searcher, ()), None, lambda r: r.doc_id or None, [], info, store.close)
-    from eval.bench_retrieval import dev_source_mapper
-
-    key = corpus_key(dirs, settings)
-    data_dir = work_dir / f"index-{key}"
-    services = build_services(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
-    started = time.perf_counter()
-    ingest_catalogue(services)
-    bar = (lambda files: tqdm(files, desc="index", unit="file", file=sys.stderr, disable=not progress))
-    report = services.indexer.ingest_paths([os.path.abspath(d) for d in dirs], progress=bar, prune=True)
-    services.searcher.refresh()
-    root = Path(os.path.commonpath([os.path.abspath(d) for d in dirs]) if len(dirs) > 1 else
-                Path(os.path.abspath(dirs[0])).parent)
-    mapper = dev_source_mapper(root, Path(settings.knowledge_dir) / "catalogue.yaml")
-    info = {"key": key, "folder": str(data_dir), "documents": services.searcher.document_count,
-            "chunks": services.store.count(), "indexed": report.documents - len(report.unchanged),
-            "index_seconds": round(time.perf_counter() - started, 1), "corpus_root": str(root)}
+    services, info = open_dev_index(dirs, settings, work_dir, embedder=embedder, progress=progress)
+    mapper = dev_source_mapper(Path(info["corpus_root"]), catalogue_path(settings))
     llm = services.asker if services.asker.llm is not None else None
     catalogue = [entry_text(e, services.catalogue) for e in services.catalogue]
     return (services.searcher, AskService(services.searcher, services.catalogue), llm, mapper, catalogue, info,
@@ -114,10 +64,6 @@ def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir
 
 def _one(item: dict, mode: str, asker, searcher, mapper, catalogue: list[str]) -> dict:
     """Ask one question in one mode and score what came back."""
-    from datetime import date
-
-    from ntm.api_models import AskResponse
-
     search_mode = "hybrid" if mode == "llm" else mode
     try:
         as_of = date.fromisoformat(item["as_of"]) if item.get("as_of") else None

@@ -6,12 +6,12 @@ import json
 import logging
 import sys
 import textwrap
+from importlib.metadata import entry_points
 from typing import List, Optional
 
 import typer
 
 from ingest.errors import IngestError
-from ntm.cli_eval import eval_app
 from ntm.cli_feedback import feedback_app
 from ntm.settings import Settings
 from retrieval.store import StoreError
@@ -21,8 +21,20 @@ SKIPPED_EXIT = 3  # distinct from 1 (a crash or Ctrl-C) so scripts can go on aft
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistant: ingest, search and serve.")
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
 app.add_typer(models_app, name="models")
-app.add_typer(eval_app, name="eval")
 app.add_typer(feedback_app, name="feedback")
+PLUGIN_GROUP = "ntm.commands"  # entry points naming more command groups (the eval package adds `ntm eval`)
+
+
+def _mount_plugins() -> None:
+    """Add the command groups other installed packages register; a broken one is reported, not fatal."""
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            app.add_typer(entry.load(), name=entry.name)
+        except Exception as err:  # e.g. a missing optional dependency of that group
+            logging.getLogger(__name__).warning("command group %r unavailable: %s", entry.name, err)
+
+
+_mount_plugins()
 
 
 def _fail(message: str, code: int = 2) -> None:

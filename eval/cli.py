@@ -1,4 +1,7 @@
-"""`ntm eval`: run a Q&A set against the system, compare two runs, refresh the README's results table."""
+"""`ntm eval`: run a Q&A set against the system, compare two runs, refresh the README's results table.
+
+The `ntm` command mounts this group through the `ntm.commands` entry point (pyproject.toml), so `ntm` never
+imports `eval` while `eval` uses `ntm`'s services."""
 
 from __future__ import annotations
 
