@@ -148,6 +148,17 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
     This is the blob `tokenizers.normalizers.Precompiled` reads, so the HF tokenizer applies exactly
     the replacements e5.c applies (and nothing else, unlike a generic NFKC).
     """
+    children, values, outputs = _byte_trie(norm_map)
+    units = _double_array(children, values)
+    if len(units) >= 1 << 21:  # offsets need bit 31 clear, or a unit's label check would misfire
+        raise E5BinError("normalisation map too large for a simple double array")
+    trie = struct.pack(f"<{len(units)}I", *units)
+    return struct.pack("<I", len(trie)) + trie + bytes(outputs)
+
+
+def _byte_trie(norm_map: dict[int, str]) -> tuple[list[dict[int, int]], list[int | None], bytearray]:
+    """A trie over the UTF-8 bytes of each code point (children by byte, value = offset of its output) and the
+    NUL-ended outputs it points into."""
     outputs = bytearray()
     where: dict[str, int] = {}
     children: list[dict[int, int]] = [{}]
@@ -167,8 +178,11 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
                 values.append(None)
             node = children[node][byte]
         values[node] = where[out]
+    return children, values, outputs
 
-    # Double array: a node's child with label c sits at base ^ c, its value unit at base ^ 0.
+
+def _double_array(children: list[dict[int, int]], values: list[int | None]) -> list[int]:
+    """The trie as darts-clone units: a node's child with label c sits at base ^ c, its value unit at base ^ 0."""
     # Bases are unique so a slot with label c is reachable from one base only.
     units = [0] * 512
     used = bytearray(512)
@@ -204,7 +218,4 @@ def precompiled_charsmap(norm_map: dict[int, str]) -> bytes:
             used[base ^ c] = 1
             slot_of[child] = base ^ c
             queue.append(child)
-    if len(units) >= 1 << 21:  # offsets need bit 31 clear, or a unit's label check would misfire
-        raise E5BinError("normalisation map too large for a simple double array")
-    trie = struct.pack(f"<{len(units)}I", *units)
-    return struct.pack("<I", len(trie)) + trie + bytes(outputs)
+    return units

@@ -10,7 +10,8 @@ from typing import Sequence
 from knowledge.cards import entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
 from retrieval.evidence import Answer
-from retrieval.extractive import extractive_answer, rank_sentences, refusal, source_line
+from retrieval.extractive import extractive_answer, refusal, source_line
+from retrieval.ranking import rank_sentences
 from retrieval.query import QueryPlan
 from retrieval.question import check_question
 from retrieval.search import Searcher, SearchResult

@@ -12,6 +12,11 @@ from knowledge.status import NOT_YET, status_on
 from knowledge.text import fold
 
 _STALE = ("replaced", "expired")
+MAX_SUCCESSION = 5  # replacement chains followed at most this deep (the catalogue's are 2 long; guards a loop)
+GOVERNING_MIN_PAIRS = 2  # word pairs a document's title/topics must share with the question to govern it
+NAMED_BONUS = 3  # a document the question names by number outranks any word overlap
+GOVERNING_MARGIN = 1  # a second governing document is named only when it scores within this of the best
+GOVERNING_LIMIT = 2  # at most this many governing documents in a refusal
 _GENERIC = frozenset("xa huyen tinh dat chuan ntm nong thon moi tieu chi nam giai doan xay dung chuong trinh cong "
                      "nhan nang cao kieu mau".split())
 
@@ -29,7 +34,7 @@ def staleness(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEnt
         return 0
     successors = [find_entry(entries, n) for n in entry.replaced_by + entry.followed_by]
     successors = [s for s in successors if s is not None]
-    if not successors or depth > 5:
+    if not successors or depth > MAX_SUCCESSION:
         return 1
     return 1 + min(min(staleness(s, as_of, entries, depth + 1) for s in successors), 1)
 
@@ -54,7 +59,7 @@ def validity_note(entry: CatalogueEntry, as_of: date, entries: Sequence[Catalogu
 
 
 def governing_entries(terms: Sequence[str], as_of: date, entries: Sequence[CatalogueEntry],
-                      named: Sequence[str] = (), limit: int = 2) -> list[CatalogueEntry]:
+                      named: Sequence[str] = (), limit: int = GOVERNING_LIMIT) -> list[CatalogueEntry]:
     """Central documents whose title, topics or criteria share the most word pairs with the question."""
     # Pairs made only of programme-wide words ("xã đạt chuẩn NTM") say nothing about which document governs.
     pairs = {f"{a} {b}" for a, b in zip(terms, terms[1:]) if not (a in _GENERIC and b in _GENERIC)}
@@ -63,12 +68,12 @@ def governing_entries(terms: Sequence[str], as_of: date, entries: Sequence[Catal
         if e.level != "central":
             continue
         about = " ".join(re.findall(r"\w+", fold(" ".join((e.title, *e.topics, *e.criteria)))))
-        score = sum(1 for p in pairs if p in about) + (3 if e.number in named else 0)
-        if score >= 2:
+        score = sum(1 for p in pairs if p in about) + (NAMED_BONUS if e.number in named else 0)
+        if score >= GOVERNING_MIN_PAIRS:
             scored.append((score, -staleness(e, as_of, entries), e.signed or "", e))
     scored.sort(key=lambda x: x[:3], reverse=True)
     best = scored[0][0] if scored else 0
-    return [e for score, *_, e in scored[:limit] if score >= best - 1]
+    return [e for score, *_, e in scored[:limit] if score >= best - GOVERNING_MARGIN]
 
 
 def governing_sentence(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> str:

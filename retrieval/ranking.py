@@ -1,0 +1,260 @@
+"""Every sentence of the retrieved evidence scored against the question, and whether one answers it by itself.
+
+The score orders candidates; whether a sentence answers at all is decided by `answers` (enough of the question's
+weighted words, the places and documents it names, the asked figure, a date the document is valid on). The
+weights were set by hand on the dev set and are kept as they were measured (README: results table).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.status import NOT_YET, status_on
+from knowledge.text import LIST_MARKER, fold
+from retrieval.evidence import split_sentences, stated_numbers, supported_numbers
+from retrieval.query import QueryPlan, resolve_numbers
+from retrieval.search import SearchResult
+from retrieval.validity import staleness
+
+SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain
+QUOTE_CHARS = 280  # longest quote shown in chat; a longer sentence is cut around its figure
+W_OWN = 0.45  # question words in the sentence itself: what the quote says weighs most
+W_SUPPORT = 0.2  # ...in the sentence or its headings (title, Điều/Khoản path, number): the unit it belongs to
+W_NEAR = 0.1  # ...anywhere in its chunk or headings: the neighbourhood is on the topic
+W_PAIRS = 0.15  # share of adjacent question-word pairs in the sentence: a phrase beats scattered words
+W_RANK = 0.1  # divided by 1 + the chunk's retrieval rank: the retriever's order breaks near-ties
+W_COUNTED_FIGURE = 0.25  # "bao nhiêu xã" and the sentence counts communes: the figure asked for
+W_FIGURE = 0.1  # a figure question and the sentence states some figure
+W_NAMED_DOCUMENT = 0.1  # the sentence's document is one the question names
+PENALTY_CARD = 0.05  # a catalogue card is our summary: a document's own sentence wins a tie
+PENALTY_SHORT = 0.05  # a fragment (a heading, "Điều 5.") rarely answers alone...
+SHORT_CHARS = 25  # ...and a fragment is shorter than this
+UNUSABLE = 2  # staleness of a document that cannot answer: not yet in force, another period, superseded twice
+IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word found nowhere stays finite
+
+_QUESTION_WORDS = frozenset(
+    "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon "
+    "gom nhung cac va cua thi ma de tu ve voi trong tai khi nay do theo mot nhu neu duoc can quy dinh "
+    "ra sao hien nay".split())
+_YEAR = re.compile(r"^(19|20)\d\d$")
+# Lines of a catalogue card that only restate the number and type: never an answer by themselves.
+_CARD_META = ("Thẻ văn bản:", "Số hiệu:", "Loại văn bản:", "Trong kho văn bản:", "Chủ đề:")
+_LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
+_DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_MONEY = rf"{_NUMBER} (?:trieu|ty|nghin ty|dong|nghin dong)"
+# What "bao nhiêu <word>" counts, when the word is a unit or a countable noun; other words ("vốn", "thu
+# nhập") name the thing measured, and any figure may answer.
+_UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": _MONEY, "trieu": _MONEY, "tien": _MONEY,
+          "dong": _MONEY, "nghin": rf"{_NUMBER} nghin", "tieu": rf"{_NUMBER} tieu chi", "chi": rf"{_NUMBER} chi tieu"}
+_COUNTED = frozenset("xa huyen tinh thon ap ban lang ho nguoi lao san cau lop km ha lan nhom doan don cong "
+                     "thanh quan phuong thi truong cho tram".split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of one retrieved chunk, scored against the question."""
+
+    result: SearchResult
+    rank: int
+    start: int
+    end: int
+    support: float  # weighted share of question words in the sentence and its headings
+    score: float
+    has_quantity: bool
+    entity_ok: bool
+    stale: int
+    focus: int = 0  # offset in the sentence of what answers (the figure); a long quote is cut around it
+
+    @property
+    def quote(self) -> str:
+        """The sentence, trimmed to a chat-sized quote around its focus."""
+        text = self.result.text[self.start:self.end]
+        if len(text) <= QUOTE_CHARS:
+            return text
+        begin = max(0, min(self.focus - QUOTE_CHARS // 3, len(text) - QUOTE_CHARS))
+        window = text[begin:begin + QUOTE_CHARS]
+        if begin > 0:
+            window = "… " + window.split(" ", 1)[-1]
+        if begin + QUOTE_CHARS < len(text):
+            window = window.rsplit(" ", 1)[0] + " …"
+        return window
+
+
+def _card_meta_line(text: str, start: int) -> bool:
+    """Whether a card sentence sits on a line that only restates the number, type or filing note."""
+    return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", fold(text))
+
+
+def question_terms(plan: QueryPlan) -> list[str]:
+    """Content words of the question (folded), expansions included, question words dropped."""
+    return [w for w in dict.fromkeys(_words(plan.search_text)) if w not in _QUESTION_WORDS and len(w) > 1 or w.isdigit()]
+
+
+def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
+    """IDF of each question word over the evidence's sentences: a word every sentence has says little."""
+    n = len(sentences) or 1
+    return {t: math.log(1 + (n + 1) / (IDF_SMOOTHING + sum(1 for s in sentences if t in s))) for t in terms}
+
+
+def _unit_pattern(question: str) -> re.Pattern[str] | None:
+    """What the asked figure counts: "bao nhiêu xã" → "15 xã"; "bao nhiêu phần trăm" → "84,5%"."""
+    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(question))
+    word = counted.group(1) if counted else ""
+    if word in _UNITS:
+        return re.compile(_UNITS[word])
+    return re.compile(rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b") if word in _COUNTED else None
+
+
+def _plain_number(token: str) -> str:
+    return next(iter(stated_numbers(token)), token)
+
+
+def _mentions_year(sentence: str, year: int) -> bool:
+    """False when the sentence is about other years only ("đến năm 2020" for a question on 2024)."""
+    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", sentence)}
+    spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
+    return not years or year in years or any(a <= year <= b for a, b in spans)
+
+
+def _has_quantity(text: str, dates_count: bool, asked: set[str]) -> bool:
+    """Whether the text states a figure the question did not already give; dates only when it asks when."""
+    for x in stated_numbers(text) - asked:
+        if not x[:1].isdigit() or "/" in x:
+            continue  # a document number is not a figure
+        if dates_count or not (_YEAR.match(x) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", x)):
+            return True
+    return False
+
+
+def _entities_ok(plan: QueryPlan, context: str, number: str | None, catalogue: Sequence[CatalogueEntry]) -> bool:
+    """Places the question names are in the chunk; so is one of the documents it names (by number)."""
+    folded = fold(context)
+    if not all(any(fold(alt) in folded for alt in alts) for alts in plan.entities):
+        return False
+    if not (plan.numbers or plan.unresolved):
+        return True
+    if number in plan.numbers:
+        return True
+    named = set(plan.numbers) | set(plan.unresolved)
+    mentioned = resolve_numbers(context, folded, catalogue, {})
+    return bool(named & set(mentioned)) or any(fold(n) in folded for n in plan.unresolved)
+
+
+def _overlap(a: str, b: str) -> bool:
+    (a1, a2), (b1, b2) = ((int(p[:4]), int(p[-4:])) for p in (a, b))
+    return a1 <= b2 and b1 <= a2
+
+
+def _staleness(r: SearchResult, plan: QueryPlan, catalogue: Sequence[CatalogueEntry]) -> int:
+    """How out of date a chunk is on the question's date (0 current, 1 superseded, UNUSABLE)."""
+    entry = entry_for(catalogue, r.number)
+    if entry:
+        if entry.number in plan.numbers:
+            return 0
+        # Asked about a date before a document took effect, or about a period it does not cover, that
+        # document cannot be the answer.
+        if plan.as_of_source != "today" and status_on(entry, plan.as_of, catalogue)[0] == NOT_YET:
+            return UNUSABLE
+        if plan.period and entry.period and not _overlap(plan.period, entry.period):
+            return UNUSABLE
+        return staleness(entry, plan.as_of, catalogue)
+    # A chunk without its own catalogued number (a news page, a history note) is as old as the
+    # documents it talks about, when all of them are old: e.g. a 2016-2020 income threshold.
+    mentioned = [entry_for(catalogue, n) for n in resolve_numbers(r.text, fold(r.text), catalogue, {})]
+    ages = [0 if e.number in plan.numbers else staleness(e, plan.as_of, catalogue) for e in mentioned if e]
+    return min(ages) if ages else 0
+
+
+@dataclass(frozen=True)
+class _Question:
+    """What every sentence of one question's evidence is scored against (computed once per question)."""
+
+    plan: QueryPlan
+    weights: dict[str, float]
+    total: float
+    pairs: list[tuple[str, str]]
+    dates_count: bool  # the question asks when: a date is the figure
+    asked: set[str]  # numbers the question gives ("QĐ 318 … bao nhiêu": 318 is not the answer)
+    unit: re.Pattern[str] | None
+
+
+def _figure(q: _Question, sentence: str) -> tuple[bool, int]:
+    """Whether the sentence states the asked figure, and where (the quote is cut around it)."""
+    if q.unit is not None:  # "bao nhiêu xã": the figure must count communes ("15 xã"), not anything else
+        found = q.unit.search(fold(sentence))  # folding keeps offsets: one letter per letter
+        return found is not None, found.start() if found else 0
+    plain = _LIST_MARK.sub("", sentence)  # the "2." of a list item is no figure
+    if not _has_quantity(plain, q.dates_count, q.asked):
+        return False, 0
+    return True, next((m.start() for m in re.finditer(_NUMBER, sentence) if _plain_number(m.group(0)) not in q.asked), 0)
+
+
+def _score(q: _Question, r: SearchResult, rank: int, sentence: str, bag: set[str], heading: set[str],
+           chunk: set[str], has_figure: bool) -> tuple[float, float]:
+    """(support, score) of one sentence: its share of the question's weighted words, and the ranking score."""
+    weights, total = q.weights, q.total
+    own = sum(w for t, w in weights.items() if t in bag) / total
+    support = sum(w for t, w in weights.items() if t in bag or t in heading) / total
+    near = sum(w for t, w in weights.items() if t in chunk or t in heading) / total
+    words = " ".join(_words(sentence))
+    pair_share = sum(1 for a, b in q.pairs if f"{a} {b}" in words) / (len(q.pairs) or 1)
+    score = (W_OWN * own + W_SUPPORT * support + W_NEAR * near + W_PAIRS * pair_share + W_RANK / (1 + rank)
+             + ((W_COUNTED_FIGURE if q.unit else W_FIGURE) if q.plan.wants_quantity and has_figure else 0.0)
+             - (PENALTY_CARD if r.kind == "catalogue" else 0.0)
+             - (PENALTY_SHORT if len(sentence) < SHORT_CHARS else 0.0)
+             + (W_NAMED_DOCUMENT if r.number in q.plan.numbers else 0.0))
+    return support, score
+
+
+def _entities_by_result(plan: QueryPlan, results: Sequence[SearchResult],
+                        catalogue: Sequence[CatalogueEntry]) -> list[bool]:
+    """For each result, whether its document names what the question names."""
+    # A place is usually named once per document (headline, letterhead): any retrieved chunk of the same
+    # document counts as its context.
+    doc_text: dict[str, str] = {}
+    for r in results:
+        doc_text[r.doc_id] = doc_text.get(r.doc_id, f"{r.title or ''} {r.issuer or ''}") + f" {r.path} {r.text}"
+    return [_entities_ok(plan, doc_text[r.doc_id], r.number, catalogue) for r in results]
+
+
+def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
+                   catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
+    """Every sentence of the results, best first."""
+    spans = [(r, i, s, e) for i, r in enumerate(results) for s, e in split_sentences(r.text)
+             if not (r.kind == "catalogue" and _card_meta_line(r.text, s))]
+    bags = [set(_words(r.text[s:e])) for r, _, s, e in spans]
+    terms = question_terms(plan)
+    weights = _weights(terms, bags)
+    q = _Question(plan, weights, sum(weights.values()) or 1.0, list(zip(terms, terms[1:])),
+                  any(w in fold(plan.text) for w in _DATE_WORDS), supported_numbers([plan.text, *plan.numbers]),
+                  _unit_pattern(plan.text))
+    stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
+    headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
+    chunks = [set(_words(r.text)) for r in results]
+    entity_ok = _entities_by_result(plan, results, catalogue)
+    out = []
+    for (r, rank, s, e), bag in zip(spans, bags):
+        sentence = r.text[s:e]
+        has_figure, focus = _figure(q, sentence)
+        support, score = _score(q, r, rank, sentence, bag, headings[rank], chunks[rank], has_figure)
+        fits_year = plan.year is None or _mentions_year(sentence, plan.year)
+        out.append(Candidate(r, rank, s, e, support, score, has_figure, entity_ok[rank] and fits_year,
+                             stale_of[rank], focus))
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+def answers(c: Candidate, plan: QueryPlan) -> bool:
+    """Whether a sentence answers the question by itself (or with its headings)."""
+    # A sentence that is itself a question (an FAQ heading, a table of questions) answers nothing.
+    return (c.support >= SUPPORT_MIN and c.entity_ok and c.stale < UNUSABLE and "?" not in c.quote
+            and (c.has_quantity or not plan.wants_quantity))
