@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import time
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from ingest.pipeline import Indexer
 from ingest.types import Chunk, ChunkSpan
+from knowledge.text import nfc
 from retrieval.store import DocRecord
 
 ALQAC_INDEX_VERSION = "1"  # bump when splitting, embedding text or payload layout changes
@@ -78,7 +78,7 @@ def load_corpus(path: Path) -> list[AlqacArticle]:
             raise ValueError(f"{file}:{lineno}: duplicate doc_id {doc_id!r}")
         seen.add(doc_id)
         articles.append(AlqacArticle(doc_id, str(row.get("law_id") or law_id), str(row.get("article_id") or article_id),
-                                     unicodedata.normalize("NFC", text)))
+                                     nfc(text)))
     return articles
 
 
@@ -92,7 +92,7 @@ def load_queries(path: Path) -> list[AlqacQuery]:
         except KeyError as exc:
             raise ValueError(f"{file}:{lineno}: missing field {exc}") from None
         answer = row.get("answer")
-        queries.append(AlqacQuery(qid, unicodedata.normalize("NFC", question), tuple(str(r) for r in relevant),
+        queries.append(AlqacQuery(qid, nfc(question), tuple(str(r) for r in relevant),
                                   None if answer is None else str(answer), row.get("question_type")))
     return queries
 

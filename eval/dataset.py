@@ -29,10 +29,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from knowledge.text import nfc
 
 CATEGORIES = (
     "fact", "which_document", "procedure", "validity", "no_diacritics", "abbreviation", "multi_document", "unanswerable",
@@ -64,13 +65,9 @@ class QAItem:
     as_of: str | None = None
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def normalize_for_match(text: str) -> str:
     """NFC, case-folded and with runs of whitespace collapsed to one space: the form facts are matched in."""
-    return " ".join(_nfc(text).casefold().split())
+    return " ".join(nfc(text).casefold().split())
 
 
 def _parse(obj: object, fail) -> QAItem:
@@ -104,13 +101,13 @@ def _parse(obj: object, fail) -> QAItem:
         except (TypeError, ValueError):
             fail("as_of", f"must be an ISO date YYYY-MM-DD, got {as_of!r}")
     return QAItem(
-        id=_nfc(obj["id"]),
-        question=_nfc(obj["question"]),
+        id=nfc(obj["id"]),
+        question=nfc(obj["question"]),
         category=obj["category"],
-        expected_sources=tuple(_nfc(s) for s in sources),
-        answer_facts=tuple(tuple(_nfc(a) for a in f) for f in facts),
+        expected_sources=tuple(nfc(s) for s in sources),
+        answer_facts=tuple(tuple(nfc(a) for a in f) for f in facts),
         answerable=obj["answerable"],
-        reference_answer=_nfc(obj["reference_answer"]),
+        reference_answer=nfc(obj["reference_answer"]),
         as_of=as_of,
     )
 
