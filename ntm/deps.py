@@ -68,12 +68,24 @@ def app_state(request: Request) -> AppState:
     return request.app.state.ntm
 
 
-def loaded_services(request: Request) -> Services:
-    """The services, or ServicesUnavailable (answered as a 503) while they load or after they failed."""
+class _NotLoaded:
+    """Stands in for the services until they are loaded: the route's first use of them raises
+    ServicesUnavailable (answered as a 503). Raising in the dependency itself would come before FastAPI
+    validates the request, and a malformed request must get its 400/422 whether or not the services are up."""
+
+    def __init__(self, error: str | None) -> None:
+        self._error = error
+
+    def __getattr__(self, name: str):
+        raise ServicesUnavailable(self._error)
+
+
+async def loaded_services(request: Request) -> Services:
+    """The services, or a stand-in that answers 503 when used (while they load, or after a failed start).
+
+    Async: it only reads an attribute, so no worker thread is needed."""
     state = app_state(request)
-    if state.services is None:
-        raise ServicesUnavailable(state.error)
-    return state.services
+    return state.services if state.services is not None else _NotLoaded(state.error)
 
 
 ServicesDep = Annotated[Services, Depends(loaded_services)]

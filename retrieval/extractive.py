@@ -19,12 +19,14 @@ from retrieval.validity import governing_entries, governing_sentence, validity_n
 
 SECOND_SOURCE_SHARE = 0.85  # another document's answering sentence is cited too when it scores this close to the lead
 CLOSEST_SOURCES = 3  # documents listed under "Tài liệu gần nhất" when the answer is a refusal
+# Longest parts of a `Căn cứ:` line, so a citation stays one chat line (the JSON citation keeps everything).
+LABEL_CHARS, TITLE_CHARS, LOCATION_CHARS, LINE_QUOTE_CHARS = 90, 100, 60, 200
 
 
 def _label(r: SearchResult) -> str:
     if r.number:
         return f"{r.doc_type or 'Văn bản'} {r.number}"
-    return _short((r.title or r.source.rsplit("/", 1)[-1]).strip(), 90)
+    return _short((r.title or r.source.rsplit("/", 1)[-1]).strip(), LABEL_CHARS)
 
 
 def citation(n: int, c: Candidate) -> Citation:
@@ -41,9 +43,10 @@ def _short(text: str, limit: int) -> str:
 
 def source_line(cit: Citation, with_quote: bool) -> str:
     """One line of the `Căn cứ:` list: "[n] number — title; location" (and the quote), kept chat-sized."""
-    title = _short(cit.title, 100)  # the JSON citation keeps the full title and quote
+    title = _short(cit.title, TITLE_CHARS)
     head = f"[{cit.n}] " + (f"{cit.number} — {title}" if cit.number else title)
-    return f"{head}; {_short(cit.location, 60)}" + (f": “{_short(cit.quote, 200)}”" if with_quote else "")
+    quote = f": “{_short(cit.quote, LINE_QUOTE_CHARS)}”" if with_quote else ""
+    return f"{head}; {_short(cit.location, LOCATION_CHARS)}{quote}"
 
 
 def _notes(cands: Sequence[Candidate], plan: QueryPlan, catalogue: Sequence[CatalogueEntry]) -> list[str]:

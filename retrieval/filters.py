@@ -72,8 +72,8 @@ def _document(value: str, choices: FilterChoices, catalogue: Sequence[CatalogueE
 
 def to_search_filter(filters: Filters | None, known: FilterChoices | Mapping[str, DocRecord],
                      catalogue: Sequence[CatalogueEntry] = ()) -> SearchFilter | None:
-    """The store filter for user filters, checked against what is indexed (`Searcher.filter_choices`, or the
-    registry rows themselves); raises BadFilter (Vietnamese message) for a value nothing matches."""
+    """The store filter for user filters, checked against what is indexed (the choices the Searcher caches, or
+    the registry rows themselves); raises BadFilter (Vietnamese message) for a value nothing matches."""
     if filters is None:
         return None
     choices = known if isinstance(known, FilterChoices) else FilterChoices.of(known)

@@ -12,7 +12,7 @@ from knowledge.catalogue import CatalogueEntry, find_entry, number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
 from knowledge.text import fold
-from retrieval.question import MAX_QUERY_CHARS, normalise_question
+from retrieval.question import normalise_question
 from retrieval.sparse import DOC_NUMBER_RE
 
 _TYPE_WORDS = words_pattern(TYPED_NUMBER_CODES)
@@ -186,7 +186,7 @@ def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: 
                    known_numbers: Iterable[str] = (), today: date | None = None, as_of: date | None = None,
                    original: str | None = None) -> QueryPlan:
     """The plan of a question already normalised by `normalise_question`: named documents and criterion, as-of
-    date, and the search text (the question plus expansions, bounded to MAX_QUERY_CHARS)."""
+    date, and the search text (the question plus expansions)."""
     today = today or date.today()
     folded = fold(text)
     known = {number_key(n): n for n in known_numbers if n}
@@ -196,7 +196,7 @@ def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: 
     new_set = any(w in folded for w in _NEW_SET) or period == "2026-2030"
     criterion = _criterion(folded, _criteria_set(entries, new_set))
     expansions = _expansions(text, abbreviations, criterion, numbers)
-    search_text = " ".join([text, *expansions])[:MAX_QUERY_CHARS]
+    search_text = " ".join([text, *expansions])
     return QueryPlan(original=text if original is None else original, text=text, search_text=search_text,
                      unaccented=not has_diacritics(text), numbers=tuple(numbers), criterion=criterion,
                      as_of=as_of or asked or today, as_of_source=source, period=period, year=year,

@@ -20,13 +20,16 @@ class BadQuestion(ValueError):
         self.code, self.message = code, message
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise_question(text: str) -> str:
     """NFC, one space between words, no leading or trailing space: the form every later step expects."""
-    return re.sub(r"\s+", " ", nfc(text)).strip()
+    return _SPACES.sub(" ", nfc(text)).strip()
 
 
 def check_question(question: object) -> str:
-    """The question normalised (`normalise_question`); raises BadQuestion with a Vietnamese message."""
+    """The question as `normalise_question` makes it, if usable; raises BadQuestion with a Vietnamese message."""
     if not isinstance(question, str):
         raise BadQuestion("not_text", "Câu hỏi phải là một đoạn văn bản.")
     text = nfc(question).strip()
@@ -43,4 +46,4 @@ def check_question(question: object) -> str:
     if lower and sum(is_vietnamese_word(w) for w in lower) < VIETNAMESE_SHARE * len(lower):
         raise BadQuestion("not_vietnamese", "Trợ lý chỉ trả lời câu hỏi bằng tiếng Việt về các văn bản nông thôn "
                                             "mới. Vui lòng đặt câu hỏi bằng tiếng Việt.")
-    return re.sub(r"\s+", " ", text)  # already NFC and stripped: only the spacing is left to normalise
+    return _SPACES.sub(" ", text)  # already NFC and stripped (the length is that of the text as sent)

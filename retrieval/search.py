@@ -11,7 +11,7 @@ import numpy as np
 
 from knowledge.catalogue import CatalogueEntry
 from retrieval.embedding import Embedder
-from retrieval.filters import FilterChoices
+from retrieval.filters import BadFilter, FilterChoices, Filters, to_search_filter
 from retrieval.fusion import rrf_fuse
 from retrieval.query import QueryPlan, parse_question
 from retrieval.question import MAX_QUERY_CHARS, normalise_question
@@ -106,28 +106,42 @@ class Searcher:
         return rrf_fuse(lists, limit)
 
     @property
-    def filter_choices(self) -> FilterChoices:
-        """What the indexed documents offer a filter (`retrieval.filters.to_search_filter` checks against it)."""
-        self.warm_up()
-        return self._choices
-
-    @property
     def known_numbers(self) -> set[str]:
         """Document numbers of the live documents."""
         self.warm_up()
         return set(self._numbers)
 
-    def plan(self, text: str, as_of: date | None = None, today: date | None = None) -> QueryPlan:
-        """What a normalised question names (documents, criterion, date) and the text to search with."""
+    def _fresh(self) -> None:
+        """Read the registry if never read, or again when a shared store's copy is older than refresh_every."""
         self.warm_up()
+        if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
+            self.refresh()
+
+    def search_filter(self, filters: Filters | None) -> SearchFilter | None:
+        """The store filter for user filters, checked against what is indexed (raises BadFilter); on a shared
+        store a value nothing matches is checked again after re-reading the registry (just ingested elsewhere)."""
+        self._fresh()
+        try:
+            return to_search_filter(filters, self._choices, self.catalogue)
+        except BadFilter:
+            if self.refresh_every is None:
+                raise
+            self.refresh()
+            return to_search_filter(filters, self._choices, self.catalogue)
+
+    def plan(self, text: str, as_of: date | None = None, today: date | None = None,
+             original: str | None = None) -> QueryPlan:
+        """What a normalised question names (documents, criterion, date) and the text to search with."""
+        self._fresh()
         return parse_question(text, self.catalogue, self.abbreviations, known_numbers=self._numbers, today=today,
-                              as_of=as_of)
+                              as_of=as_of, original=original)
 
     def encode(self, plan: QueryPlan, mode: str = "hybrid") -> QueryVectors:
-        """The plan's search text as dense and/or sparse vectors; raises ValueError on an unknown mode."""
+        """The plan's search text (bounded to MAX_QUERY_CHARS) as dense and/or sparse vectors; raises ValueError
+        on an unknown mode."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        text = plan.search_text
+        text = plan.search_text[:MAX_QUERY_CHARS]
         dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
         sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
         return QueryVectors(mode, dense, sparse)
@@ -138,15 +152,13 @@ class Searcher:
         text = normalise_question(query or "")[:MAX_QUERY_CHARS]  # the entry point: normalised and bounded once
         if not text:
             raise ValueError("the query is empty")
-        plan = self.plan(text)
+        plan = self.plan(text, original=query)
         return self.retrieve(plan, self.encode(plan, mode), limit, flt, per_document)
 
     def retrieve(self, plan: QueryPlan, vectors: QueryVectors, limit: int = 5, flt: SearchFilter | None = None,
                  per_document: int | None = None) -> list[SearchResult]:
         """Top chunks for vectors already computed (one embedding serves every search of a question)."""
-        self.warm_up()
-        if self.refresh_every is not None and time.monotonic() - self._loaded_at > self.refresh_every:
-            self.refresh()
+        self._fresh()
         # Chunks of the documents the question names are searched a second time on their own and fused in.
         boost = SearchFilter({"number": list(plan.numbers)}) if plan.numbers else None
         cap = per_document or self.per_document

@@ -50,7 +50,7 @@ class AskService:
         text = check_question(question)  # normalised and bounded here, once
         if self.searcher.document_count == 0:
             raise NotReady("no documents are indexed yet")
-        plan = self.searcher.plan(text, as_of=as_of, today=today)
+        plan = self.searcher.plan(text, as_of=as_of, today=today, original=question)
         vectors = self.searcher.encode(plan, mode)  # embedded once: the named-document search below reuses it
         results = self.searcher.retrieve(plan, vectors, limit=self.evidence_k, flt=flt)
         answer = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,7 +54,9 @@ def test_bad_search_input_is_a_clear_4xx(services, params):
         assert response.json()["detail"]
 
 
-def test_not_ready_while_loading_then_ready(services):
+@contextmanager
+def loading_app(services):
+    """A client of an app whose services are still loading; `gate.set()` lets them finish (done on exit too)."""
     gate = threading.Event()
 
     def slow_factory():
@@ -61,6 +64,14 @@ def test_not_ready_while_loading_then_ready(services):
         return services
 
     with TestClient(create_app(services.settings, slow_factory)) as client:
+        try:
+            yield client, gate
+        finally:
+            gate.set()  # before the client closes: shutting down waits for the loader
+
+
+def test_not_ready_while_loading_then_ready(services):
+    with loading_app(services) as (client, gate):
         loading = client.get("/readyz")
         assert loading.status_code == 503 and loading.json()["status"] == "loading"
         assert client.get("/api/search", params={"q": "thôn"}).status_code == 503
@@ -69,6 +80,16 @@ def test_not_ready_while_loading_then_ready(services):
         app_state = client.app.state.ntm
         app_state.ready.wait(10)
         assert client.get("/readyz").status_code == 200
+
+
+def test_while_loading_a_malformed_request_still_gets_its_own_error(services):
+    with loading_app(services) as (client, _):
+        assert client.get("/api/search", params={"q": "a", "mode": "magic"}).status_code == 422
+        bad_ask = client.post("/api/ask", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert bad_ask.status_code == 400 and bad_ask.json()["code"] == "invalid_json"
+        good_ask = client.post("/api/ask", json={"question": "Thôn đạt bao nhiêu điểm thì được khen thưởng?"})
+        assert good_ask.status_code == 503 and good_ask.json()["code"] == "loading"
+        assert client.get("/api/documents").status_code == 503
 
 
 def test_startup_failure_is_reported_not_hidden(tmp_path):

@@ -1,7 +1,7 @@
 // The web chat page. Server text is only ever inserted with textContent / DOM APIs, never as HTML.
 "use strict";
 
-const MAX_CHARS = 2000; // the answerer's limit (retrieval.search.MAX_QUERY_CHARS); the server explains it too
+const MAX_CHARS = 2000; // the answerer's limit (retrieval.question.MAX_QUERY_CHARS); the server explains it too
 const TIMEOUT_MS = 120000;
 const ERROR_LABELS = {
   bad_question: "Câu hỏi chưa hợp lệ",

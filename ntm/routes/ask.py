@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ntm.api_models import AskRequest, AskResponse, ErrorResponse, SearchHit, SearchResponse
 from ntm.deps import ServicesDep, error_response
-from retrieval.filters import BadFilter, to_search_filter
+from retrieval.filters import BadFilter
 from retrieval.question import MAX_QUERY_CHARS, BadQuestion
 from retrieval.search import MODES
 from retrieval.service import NotReady
@@ -40,8 +40,7 @@ def api_search(
 def api_ask(body: AskRequest, services: ServicesDep):
     """Answer a question from the indexed documents, with numbered citations."""
     try:
-        filters = body.filters.to_filters() if body.filters else None
-        flt = to_search_filter(filters, services.searcher.filter_choices, services.catalogue)
+        flt = services.searcher.search_filter(body.filters.to_filters() if body.filters else None)
         result = services.asker.ask(body.question, as_of=body.as_of, mode=body.mode, flt=flt)
     except BadQuestion as err:
         return error_response(422, err.code, err.message)
