@@ -77,11 +77,11 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is not None:
                 return
+            path = resolve_model_path(self.model, self.data_dir)  # a missing folder fails before the heavy import
             from sentence_transformers import SentenceTransformer  # heavy import, only when really embedding
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
-            path = resolve_model_path(self.model, self.data_dir)
             model = SentenceTransformer(path, device="cpu")
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())

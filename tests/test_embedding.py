@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embedding import DEFAULT_MODEL_DIRNAME, Embedder, HashEmbedder, resolve_model_path
+from retrieval.embedding import (DEFAULT_MODEL_DIRNAME, Embedder, HashEmbedder, SentenceTransformerEmbedder,
+                                 resolve_model_path)
 
 pytestmark = pytest.mark.synthetic  # all texts here are written for the tests
 
@@ -81,6 +82,14 @@ def test_resolve_model_path_missing_local_folder(tmp_path: Path) -> None:
         resolve_model_path(str(missing), tmp_path)
     with pytest.raises(FileNotFoundError, match="no-such-model"):
         resolve_model_path("./no-such-model-here", tmp_path)
+
+
+def test_a_missing_model_is_reported_when_loading_not_when_building(tmp_path: Path) -> None:
+    embedder = SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))  # construction loads nothing
+    with pytest.raises(FileNotFoundError, match="no-such-model"):
+        embedder.warm_up()
+    with pytest.raises(FileNotFoundError, match="no-such-model"):
+        embedder.embed_queries(["nông thôn mới"])  # first use warms up too, and says the same
 
 
 def test_resolve_model_path_passes_through_ids_and_existing_folders(tmp_path: Path) -> None:
