@@ -79,6 +79,7 @@ def main() -> None:
         from ntm.settings import Settings
 
         embedder = build_embedder(Settings(embedding_model=args.model))
+    embedder.warm_up()  # the model loads here, not inside the first timed ingest
     load = {"model": embedder.name, "load_seconds": round(time.perf_counter() - started, 2),
             "rss_after_load_mb": round(_peak_rss_mb(), 1), "rss_before_mb": round(rss_before, 1)}
     results = [run([str(shared / "corpus" / "seeds"), str(shared / "corpus" / "ntm")], embedder, "seeds+ntm")]

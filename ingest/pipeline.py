@@ -177,8 +177,8 @@ class Indexer:
         """
         self.warm_up()
         chunks = [c for _, doc_chunks in versions for c in doc_chunks]
-        for start, dense in passage_batches(self.embedder, [c.embed_text for c in chunks]):
-            batch = chunks[start:start + len(dense)]
+        for positions, dense in passage_batches(self.embedder, [c.embed_text for c in chunks]):
+            batch = [chunks[i] for i in positions]
             self.store.upsert([StoredPoint(c.chunk_id, vec, document_vector(c.embed_text), c.payload)
                                for c, vec in zip(batch, dense)])
             if progress is not None:
