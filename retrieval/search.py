@@ -48,7 +48,6 @@ class SearchResult:
 class QueryVectors:
     """A question's search vectors, computed once per question and reused by every search it needs."""
 
-    mode: str
     dense: np.ndarray | None
     sparse: SparseVec | None
 
@@ -144,7 +143,7 @@ class Searcher:
         text = plan.search_text[:MAX_QUERY_CHARS]
         dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
         sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
-        return QueryVectors(mode, dense, sparse)
+        return QueryVectors(dense, sparse)
 
     def search(self, query: str, limit: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None,
                per_document: int | None = None) -> list[SearchResult]:
