@@ -13,6 +13,10 @@ A set is a UTF-8 JSONL file (e.g. `eval/datasets/ntm_dev.jsonl`), one JSON objec
   answerable        true, or false when the corpus does not contain the answer
   reference_answer  one or two short sentences written in our own words (never copied from the sources)
   as_of             optional ISO date ("2024-06-01") when the answer depends on the date
+  tags              optional list of TAGS: how the message is written and what it is about (multi_ask,
+                    no_diacritics, typo, chatty, abbreviation, admin_units, validity, metadata)
+  split             optional "dev" (tune on it) or "test" (frozen: report it, never tune to it, never edit it);
+                    set once, at random, by `python -m eval.split`
 
 Strings are NFC-normalised on load; blank lines are skipped. Every fact must have at least one
 alternative that occurs literally (case-insensitive, NFC, whitespace collapsed) in one of the item's
@@ -37,9 +41,12 @@ from knowledge.text import nfc
 
 CATEGORIES = (
     "fact", "which_document", "procedure", "validity", "no_diacritics", "abbreviation", "multi_document", "unanswerable",
+    "metadata",
 )
+TAGS = ("multi_ask", "no_diacritics", "typo", "chatty", "abbreviation", "admin_units", "validity", "metadata")
+SPLITS = ("dev", "test")
 REQUIRED_KEYS = ("id", "question", "category", "expected_sources", "answer_facts", "answerable", "reference_answer")
-OPTIONAL_KEYS = ("as_of",)
+OPTIONAL_KEYS = ("as_of", "tags", "split")
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
@@ -63,6 +70,8 @@ class QAItem:
     answerable: bool
     reference_answer: str
     as_of: str | None = None
+    tags: tuple[str, ...] = ()
+    split: str | None = None
 
 
 def normalize_for_match(text: str) -> str:
@@ -100,6 +109,11 @@ def _parse(obj: object, fail) -> QAItem:
             dt.date.fromisoformat(as_of)
         except (TypeError, ValueError):
             fail("as_of", f"must be an ISO date YYYY-MM-DD, got {as_of!r}")
+    tags = obj.get("tags", [])
+    if not isinstance(tags, list) or any(t not in TAGS for t in tags):
+        fail("tags", f"must be a list of tags from {', '.join(TAGS)}")
+    if obj.get("split") not in (None, *SPLITS):
+        fail("split", f"must be one of {', '.join(SPLITS)}")
     return QAItem(
         id=nfc(obj["id"]),
         question=nfc(obj["question"]),
@@ -109,6 +123,8 @@ def _parse(obj: object, fail) -> QAItem:
         answerable=obj["answerable"],
         reference_answer=nfc(obj["reference_answer"]),
         as_of=as_of,
+        tags=tuple(tags),
+        split=obj.get("split"),
     )
 
 
@@ -137,11 +153,13 @@ def load_dataset(path: str | Path) -> list[QAItem]:
 
 
 def to_dict(item: QAItem) -> dict:
-    """The JSON object for one item, in the file's key order (as_of only when set)."""
+    """The JSON object for one item, in the file's key order (as_of, tags and split only when set)."""
     out = {"id": item.id, "question": item.question, "category": item.category,
            "expected_sources": list(item.expected_sources), "answer_facts": [list(f) for f in item.answer_facts],
            "answerable": item.answerable, "reference_answer": item.reference_answer}
-    return out | ({"as_of": item.as_of} if item.as_of is not None else {})
+    out |= {"as_of": item.as_of} if item.as_of is not None else {}
+    out |= {"tags": list(item.tags)} if item.tags else {}
+    return out | ({"split": item.split} if item.split else {})
 
 
 def validate_dataset(items: list[QAItem], corpus_root: str | Path) -> list[str]:
