@@ -11,7 +11,8 @@ One line per metric (None = not applicable; means ignore None):
   citation_recall      share of the gold sources the answer cites (a refusal of an answerable question: 0)
   fact_recall          share of the expected facts the answer states, any accepted spelling (refusal: 0)
   invented_numbers     numbers, dates and document numbers of the answer found in no cited quote, title,
-                       number or location, nor in the document catalogue
+                       number or location, nor in the document catalogue, nor in the question itself (an
+                       answer names the asks it answers in the officer's words)
   invented_number_rate share of answers with at least one invented number
   answered_rate        share of questions the system answered rather than refused
   decision_accuracy    share of questions where answering or refusing was right (answer iff answerable)
@@ -127,8 +128,9 @@ def score_question(item, output: Mapping, catalogue_texts: Sequence[str] = ()) -
         "citation_recall": (citation_recall(cited, gold) if answered else 0.0) if answerable and gold else None,
         "fact_recall": (fact_recall(text, _field(item, "answer_facts") or []) if answered else 0.0)
         if answerable and _field(item, "answer_facts") else None,
+        # the question's own numbers, repeated when an ask is named, are the officer's words, not a claim
         "invented_numbers": sorted(invented_numbers(text, [c.get("quote") or "" for c in citations],
-                                                    catalogue_texts, extra)),
+                                                    catalogue_texts, [*extra, str(_field(item, "question") or "")])),
         "refused": refused,
     }
     if "ranked_sources" in output:  # the runner passes search's distinct source keys

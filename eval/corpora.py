@@ -50,7 +50,8 @@ def load_questions(dataset: Path, limit: int | None = None) -> tuple[str, list[d
 
     items = [{"id": it.id, "question": it.question, "category": it.category, "answerable": it.answerable,
               "expected_sources": list(it.expected_sources), "answer_facts": [list(f) for f in it.answer_facts],
-              "reference_answer": it.reference_answer, "as_of": it.as_of} for it in load_dataset(dataset)]
+              "reference_answer": it.reference_answer, "as_of": it.as_of, "split": it.split, "tags": list(it.tags)}
+             for it in load_dataset(dataset)]
     return "dev", items[:limit]
 
 

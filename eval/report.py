@@ -74,6 +74,21 @@ def _category_table(results: dict, mode: str) -> list[str]:
     return [f"## Per category — mode `{mode}`", ""] + _table(["Category", "n"] + [h for _, h in CATEGORY_COLS], rows)
 
 
+def _split_table(results: dict) -> list[str]:
+    """Each mode on each part of a split set (dev: tuned on; test: frozen, never tuned to)."""
+    rows = []
+    for m in modes(results):
+        for sp, o in (mode_summary(results, m).get("by_split") or {}).items():
+            r = o.get("refusal") or {}
+            rows.append([m, sp, fmt(o.get("n"))] + [fmt(o.get(k)) for k in (
+                "recall@5", "mrr@10", "citation_precision", "fact_recall", "invented_number_rate")]
+                + [fmt(r.get("refusal_accuracy")), fmt(r.get("false_refusal_rate"))])
+    if not rows:
+        return []
+    header = ["Mode", "Part", "n", "R@5", "MRR@10", "Cit. P", "Facts", "Invented", "Refusal acc.", "False refusal"]
+    return ["## Per part of the set (dev: tuned on; test: frozen)", ""] + _table(header, rows)
+
+
 def _ablation_table(results: dict) -> list[str]:
     rows = []
     for m in modes(results):
@@ -161,7 +176,7 @@ def write_report(results: dict, folder: Path) -> list[Path]:
     lines += _run_info(run) + ["## Overall metrics per mode", ""]
     for m in modes(results):
         lines += _mode_table(results, m)
-    lines += _category_table(results, mode) + _ablation_table(results)
+    lines += _split_table(results) + _category_table(results, mode) + _ablation_table(results)
     lines += ["## Plots", ""] + [line for p in plots for line in (f"![{p.stem.replace('_', ' ')}]({p.name})", "")]
     worst = worst_failures(results, mode)
     lines += [f"## {len(worst)} worst failures — mode `{mode}`", ""]

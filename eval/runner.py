@@ -103,9 +103,14 @@ def run(dataset: Path, corpus: Sequence[Path], settings, *, modes: Sequence[str]
         close()
     summary = {}
     for mode in modes:
-        rows = [{"category": it["category"], "answerable": it["answerable"], **it["outputs"][mode]["scores"]}
-                for it in items]
+        rows = [{"category": it["category"], "answerable": it["answerable"], "split": it.get("split") or "all",
+                 **it["outputs"][mode]["scores"]} for it in items]
+        splits = sorted({r["split"] for r in rows}) if any(it.get("split") for it in items) else []
         summary[mode] = {**aggregate(rows), "refusal": refusal_counts(rows),
+                         # a set split into dev and frozen test parts is reported per part too
+                         "by_split": {sp: {**aggregate([r for r in rows if r["split"] == sp])["overall"],
+                                           "refusal": refusal_counts(r for r in rows if r["split"] == sp)}
+                                      for sp in splits},
                          "latency": latency_summary([it["outputs"][mode]["latency_ms"] for it in items]),
                          "alqac_macro_f2": alqac_macro_f2(
                              [(set(it["outputs"][mode]["ranked_sources"][:1]), set(it["expected_sources"]))
