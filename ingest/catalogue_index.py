@@ -7,10 +7,9 @@ from pathlib import Path
 
 from ingest.pipeline import Indexer, IngestReport
 from ingest.types import DocMeta, LoadedDocument
-from knowledge.cards import entry_text
+from knowledge.cards import CARD_ID_PREFIX as DOC_ID_PREFIX, card_id, entry_text  # noqa: F401 (re-exported)
 from knowledge.catalogue import load_catalogue
 
-DOC_ID_PREFIX = "catalogue-"
 
 
 def _iso_or_none(value: str | None) -> str | None:
@@ -25,7 +24,7 @@ def index_catalogue(indexer: Indexer, path: Path, report: IngestReport | None = 
     known = indexer.store.documents()
     wanted = set()
     for entry in entries:
-        doc_id = DOC_ID_PREFIX + entry.id
+        doc_id = card_id(entry)
         wanted.add(doc_id)
         source = f"knowledge/{path.name}#{entry.id}"
         text = entry_text(entry, entries)

@@ -9,6 +9,14 @@ from knowledge.catalogue import RELATIONS, CatalogueEntry
 from knowledge.dates import vn_date
 from knowledge.status import STATUS_LABELS
 
+CARD_ID_PREFIX = "catalogue-"  # a card's document id is this plus its entry id
+
+
+def card_id(entry: CatalogueEntry) -> str:
+    """The indexed document id of an entry's card."""
+    return CARD_ID_PREFIX + entry.id
+
+
 _SENTENCES = {"amends": "Văn bản này sửa đổi, bổ sung: {}.", "amended_by": "Đã được sửa đổi, bổ sung bởi: {}.",
               "replaces": "Văn bản này thay thế: {}.", "replaced_by": "Đã bị thay thế bởi: {}.",
               "follows": "Tiếp nối văn bản trước cùng chủ đề: {}.", "followed_by": "Văn bản ra sau cùng chủ đề: {}.",

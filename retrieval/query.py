@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterable, Sequence
 
@@ -12,6 +12,7 @@ from knowledge.catalogue import CatalogueEntry, find_entry, number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
 from knowledge.text import fold
+from retrieval.asks import KIND_CUES, MAX_ASKS, Ask, Vocabulary, split_asks
 from retrieval.question import normalise_question
 from retrieval.sparse import DOC_NUMBER_RE
 
@@ -64,6 +65,8 @@ class QueryPlan:
     wants_quantity: bool
     entities: tuple[tuple[str, ...], ...] = ()  # names the evidence must mention (each: alternative spellings)
     unresolved: tuple[str, ...] = ()  # document numbers written out in the question that nothing indexed has
+    asks: tuple[tuple[Ask, "QueryPlan"], ...] = ()  # each ask with its own plan (the first MAX_ASKS)
+    extra_asks: tuple[str, ...] = ()  # asks beyond MAX_ASKS: the officer is asked to send them separately
 
 
 def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> CatalogueEntry | None:
@@ -167,12 +170,32 @@ def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]
         if expansion and any(r in fold(expansion) for r in _REGION_WORDS):
             found.append((w, expansion))
     folded = " ".join(re.findall(r"\w+", fold(text)))
+    found += [(name,) for name in _lowercase_places(text) if not any(fold(a) == name for alts in found for a in alts)]
     for key, expansion in abbreviations.items():  # regions written out, with or without diacritics
         name = " ".join(re.findall(r"\w+", fold(expansion)))
         if any(r in name for r in _REGION_WORDS) and re.search(rf"\b{name}\b", folded) \
                 and not any(expansion in alts for alts in found):
             found.append((expansion, key))
     return found
+
+
+# Words that follow "xã", "huyện", "tỉnh" without being a place name ("xã nhóm 1", "tỉnh hoàn thành", "huyện nào").
+_NOT_PLACE = frozenset("ntm sau sap nhap xep nhom hien thi da bi phai la thuoc nay do khac nao co duoc moi cu va con tren "
+                       "toan ca trong ngoai cua cho ve khong chua the vay nhieu may bao so doan tai de can tu o dang "
+                       "nam giai thon".split())
+_NOT_PLACE_PAIRS = frozenset({"nong thon", "dat chuan", "nang cao", "kieu mau", "dac biet", "kho khan", "mien nui",
+                              "hoan thanh", "bien gioi", "lien ke", "ket qua", "doan the", "an toan", "vung cao"})
+_LEAD = re.compile(r"\b(?:tinh|huyen|xa|thanh pho|tp|thi xa|phuong|quan)\s+([a-z]+)\s+([a-z]+)\b")
+
+
+def _lowercase_places(text: str) -> list[str]:
+    """Place names in a message typed without diacritics, after their level ("tinh quang tri", "xa chieng sinh");
+    a message with diacritics capitalises its names, which `_entities` reads instead."""
+    if has_diacritics(text):
+        return []
+    lower = " ".join(re.findall(r"\w+", text.lower()))
+    return [f"{a} {b}" for a, b in _LEAD.findall(fold(lower))
+            if a not in _NOT_PLACE and b not in _NOT_PLACE and f"{a} {b}" not in _NOT_PLACE_PAIRS]
 
 
 def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str], *,
@@ -187,7 +210,57 @@ def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: 
                    original: str | None = None) -> QueryPlan:
     """The plan of a question already normalised by `normalise_question`: named documents and criterion, as-of
     date, and the search text (the question plus expansions)."""
-    today = today or date.today()
+    today, known_numbers = today or date.today(), tuple(known_numbers)
+    plan = _parse_one(text, entries, abbreviations, known_numbers, today, as_of, original)
+    vocabulary = vocabulary_of(entries)
+    asks = split_asks(text, vocabulary)
+    corrected = [w for w in vocabulary.correct(fold(text)).split() if w not in fold(text).split()]
+    if corrected:  # typos corrected against the domain's words are searched for too
+        plan = replace(plan, search_text=f"{plan.search_text} {' '.join(dict.fromkeys(corrected))}")
+    if len(asks) == 1:
+        return replace(plan, asks=((asks[0], plan),))
+    plans = tuple((a, _ask_plan(a, asks[i - 1] if i else None, plan, entries, abbreviations, known_numbers, today,
+                                as_of)) for i, a in enumerate(asks[:MAX_ASKS]))
+    return replace(plan, asks=plans, extra_asks=tuple(a.text for a in asks[MAX_ASKS:]))
+
+
+def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequence[CatalogueEntry],
+              abbreviations: dict[str, str], known_numbers: Iterable[str], today: date, as_of: date | None) -> QueryPlan:
+    """The plan of one ask: its own words and what it leans on; the message's date and places when it names none."""
+    plan = _parse_one(ask.search_text, entries, abbreviations, known_numbers, today, as_of, ask.text)
+    if before is not None and not (plan.numbers or plan.entities) and before.search_text not in ask.search_text:
+        # "…mấy xã đạt chuẩn, mấy xã kiểu mẫu": an ask naming no document or place is about the one before's
+        plan = _parse_one(f"{ask.search_text} {before.search_text}", entries, abbreviations, known_numbers, today,
+                          as_of, ask.text)
+    if plan.as_of_source == "today" and message.as_of_source != "today":
+        plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
+                       year=message.year)
+    own = _entities(ask.text, abbreviations) + [(p,) for p in _lowercase_places(ask.text)]
+    if own:  # "… còn tỉnh Sơn Lâm thì sao?": the place it names, not the one before's
+        plan = replace(plan, entities=tuple(own))
+    elif not plan.entities and message.entities and not plan.numbers:
+        plan = replace(plan, entities=message.entities)
+    return replace(plan, wants_quantity=plan.wants_quantity and ask.kind in ("figure", "date", "other"))
+
+
+_VOCABULARIES: dict[int, tuple[Sequence[CatalogueEntry], Vocabulary]] = {}
+
+
+def vocabulary_of(entries: Sequence[CatalogueEntry]) -> Vocabulary:
+    """The domain's words (the catalogue's titles, summaries, topics, criteria; the question phrases), built once."""
+    held = _VOCABULARIES.get(id(entries))
+    if held is None or held[0] is not entries:
+        # the question phrases are words of the domain too ("bao nhiu" → "bao nhiêu")
+        texts = [" ".join((e.title, e.summary, e.scope, *e.topics, *e.criteria, e.issuer))
+                 for e in entries] + [" ".join(c for _, cues in KIND_CUES for c in cues)] * 2
+        held = (entries, Vocabulary(texts))
+        _VOCABULARIES.clear()
+        _VOCABULARIES[id(entries)] = held
+    return held[1]
+
+
+def _parse_one(text: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str],
+               known_numbers: Iterable[str], today: date, as_of: date | None, original: str | None) -> QueryPlan:
     folded = fold(text)
     known = {number_key(n): n for n in known_numbers if n}
     numbers = resolve_numbers(text, folded, entries, known)

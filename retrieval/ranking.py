@@ -85,6 +85,17 @@ class Candidate:
         return window
 
 
+# Units that are never an answer: a legal preamble ("Căn cứ Luật …"), a page's title or chrome, a web address, a
+# numbered reference-list line ("[2] Lao Động — …").
+_NOT_AN_ANSWER = re.compile(r"^(?:Căn cứ\b|TOÀN VĂN\b|Đăng lúc\b|Nguồn:|Mức độ đầy đủ|Tiêu đề:|IMG_|\[\d+\]\s|\([\w.]+\.vn\))"
+                            r"|https?://|www\.")
+
+
+def never_answers(sentence: str) -> bool:
+    """Whether a unit is preamble, title, chrome or an address, or a short fragment without a figure."""
+    return bool(_NOT_AN_ANSWER.search(sentence)) or len(sentence) < SHORT_CHARS and not re.search(r"\d", sentence)
+
+
 def _card_meta_line(text: str, start: int) -> bool:
     """Whether a card sentence sits on a line that only restates the number, type or filing note."""
     return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
@@ -123,6 +134,15 @@ def _mentions_year(sentence: str, year: int) -> bool:
     years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", sentence)}
     spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
     return not years or year in years or any(a <= year <= b for a, b in spans)
+
+
+def fits_period(sentence: str, period: str | None) -> bool:
+    """False when the sentence names only other periods ("giai đoạn 2026-2030" for a question on 2021-2025)."""
+    if not period:
+        return True
+    spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
+    start, end = int(period[:4]), int(period[-4:])
+    return not spans or any(a <= end and start <= b for a, b in spans)
 
 
 def _has_quantity(text: str, dates_count: bool, asked: set[str]) -> bool:
@@ -230,7 +250,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
                    catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
     """Every sentence of the results, best first."""
     spans = [(r, i, s, e) for i, r in enumerate(results) for s, e in split_sentences(r.text)
-             if not (r.kind == "catalogue" and _card_meta_line(r.text, s))]
+             if not (r.kind == "catalogue" and _card_meta_line(r.text, s)) and not never_answers(r.text[s:e])]
     bags = [set(_words(r.text[s:e])) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
@@ -246,7 +266,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         sentence = r.text[s:e]
         has_figure, focus = _figure(q, sentence)
         support, score = _score(q, r, rank, sentence, bag, headings[rank], chunks[rank], has_figure)
-        fits_year = plan.year is None or _mentions_year(sentence, plan.year)
+        fits_year = (plan.year is None or _mentions_year(sentence, plan.year)) and fits_period(sentence, plan.period)
         out.append(Candidate(r, rank, s, e, support, score, has_figure, entity_ok[rank] and fits_year,
                              stale_of[rank], focus))
     out.sort(key=lambda c: c.score, reverse=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from knowledge.cards import entry_text
+from knowledge.cards import card_id, entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, refusal, source_line
@@ -20,6 +20,8 @@ from retrieval.validity import validity_note
 
 EVIDENCE_K = 8  # chunks retrieved as evidence for one question
 NAMED_DOCUMENT_K = 2  # chunks fetched of a document the lead quote names, when none was retrieved
+EVIDENCE_PER_ASK = 4  # more chunks for each further ask of a message, so each ask has its own evidence
+CARD_K = 3  # chunks of a document card read for an ask about the document itself (a card is 1-2 chunks)
 
 
 class NotReady(RuntimeError):
@@ -52,12 +54,16 @@ class AskService:
             raise NotReady("no documents are indexed yet")
         plan = self.searcher.plan(text, as_of=as_of, today=today, original=question)
         vectors = self.searcher.encode(plan, mode)  # embedded once: the named-document search below reuses it
-        results = self.searcher.retrieve(plan, vectors, limit=self.evidence_k, flt=flt)
+        limit = self.evidence_k + EVIDENCE_PER_ASK * (len(plan.asks) - 1)
+        results = self.searcher.retrieve(plan, vectors, limit=limit, flt=flt)
         answer = None
 
         def fetch(number: str) -> list[SearchResult]:
             return self.searcher.retrieve(plan, vectors, limit=NAMED_DOCUMENT_K,
                                           flt=SearchFilter({"number": number}).narrowed(flt))
+
+        def cards(entry: CatalogueEntry) -> list[SearchResult]:
+            return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
 
         if self.llm is not None and results:
             answer = self.llm.answer(plan.text, results, plan.as_of.isoformat(), self._catalogue_support(results))
@@ -66,7 +72,7 @@ class AskService:
                 answer = Answer(answer.text, False, answer.citations, answer.notes, "llm")
             elif answer is not None:
                 answer = self._finish_llm_answer(answer, plan)
-        answer = answer or extractive_answer(plan, results, self.catalogue, fetch)
+        answer = answer or extractive_answer(plan, results, self.catalogue, fetch, cards)
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
 
     def _catalogue_support(self, results: Sequence[SearchResult]) -> list[str]:

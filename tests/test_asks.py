@@ -1,0 +1,132 @@
+"""Messages with several asks: each ask answered on its own, partial answers, asks about a document answered from the
+catalogue card, units that are never answers, and citations that earn their place. Texts are synthetic."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from knowledge.abbreviations import load_abbreviations
+from knowledge.cards import card_id, entry_text
+from knowledge.catalogue import DEFAULT_PATH, find_entry, load_catalogue
+from retrieval.asks import MAX_ASKS, split_asks
+from retrieval.extractive import extractive_answer
+from retrieval.query import understand, vocabulary_of
+from retrieval.search import SearchResult
+
+pytestmark = pytest.mark.synthetic
+
+TODAY = date(2026, 11, 21)
+ENTRIES = load_catalogue(DEFAULT_PATH)
+ABBREVIATIONS = load_abbreviations(Path(DEFAULT_PATH).parent / "abbreviations.yaml")
+
+# synthetic fixture: made-up provinces and plans, not from any real document
+HOA_BINH_XANH = ("Năm 2031, tỉnh Hòa Bình Xanh phấn đấu công nhận thêm 12 xã đạt chuẩn nông thôn mới, trong đó "
+                 "4 xã đạt chuẩn nông thôn mới nâng cao. Các sở phối hợp tổ chức hội nghị sơ kết.")
+SON_LAM = "Năm 2031, tỉnh Sơn Lâm phấn đấu công nhận thêm 9 xã đạt chuẩn nông thôn mới."
+PREAMBLE = ("Căn cứ Nghị quyết về xã đạt chuẩn nông thôn mới năm 2031 của tỉnh Đồi Mây. "
+            "Xem thêm tại https://example.vn/xa-dat-chuan-nong-thon-moi-2031-doi-may.")
+
+
+def chunk(text, number=None, title="Tin tức", doc_id=None, kind="document", doc_type=None, score=0.5):
+    return SearchResult(score, doc_id or f"doc-{abs(hash(text)) % 10_000}", number, title, "", None,
+                        f"docs/{doc_id or 'a'}.txt", text, None, f"chunk-{abs(hash(text)) % 10_000}", kind, doc_type)
+
+
+def card(number):
+    entry = find_entry(ENTRIES, number)
+    return chunk(entry_text(entry, ENTRIES), number=entry.number, title=entry.title, doc_id=card_id(entry),
+                 kind="catalogue", doc_type=entry.type)
+
+
+def answer(question, results, cards=None):
+    plan = understand(question, ENTRIES, ABBREVIATIONS, today=TODAY)
+    return extractive_answer(plan, results, ENTRIES, cards=cards)
+
+
+def by_card(entry):
+    return [card(entry.number)]
+
+
+def test_a_message_is_split_into_its_asks_each_with_the_kind_of_answer_it_expects():
+    asks = split_asks("ad ơi cho em hỏi Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn, "
+                      "trong đó bao nhiêu xã nâng cao ạ? QĐ 318 ai ký?")
+    assert [a.kind for a in asks] == ["figure", "figure", "person"]
+    assert asks[0].text.startswith("Hòa Bình Xanh")  # the greeting is not part of the ask
+    assert "Hòa Bình Xanh" in asks[1].search_text  # "trong đó …" leans on the ask before
+
+
+def test_words_joined_by_va_inside_one_ask_stay_one_ask():
+    asks = split_asks("Bộ tiêu chí xã NTM và xã NTM nâng cao giai đoạn 2021-2025 có bao nhiêu tiêu chí?")
+    assert len(asks) == 1 and asks[0].kind == "figure"
+
+
+def test_a_typo_is_corrected_against_the_domain_vocabulary_and_an_ask_repeated_is_kept_once():
+    vocabulary = vocabulary_of(ENTRIES)
+    asks = split_asks("bo tieu chi xa nong thon moi co bao nhiu tieu chi? bo tieu chi xa nong thon moi co bao nhiu "
+                      "tieu chi?", vocabulary)
+    assert len(asks) == 1 and asks[0].kind == "figure" and "bao nhieu" in asks[0].search_text
+
+
+def test_two_asks_are_answered_from_two_documents_in_their_order():
+    results = [chunk(HOA_BINH_XANH, title="Hòa Bình Xanh: kế hoạch 2031"), chunk(SON_LAM, title="Sơn Lâm 2031")]
+    a = answer("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM? còn tỉnh Sơn Lâm thì sao?", results)
+    assert a.answered
+    first, second = a.text.split("\n")[:2]
+    assert first.startswith("1.") and "12 xã" in first and second.startswith("2.") and "9 xã" in second
+    assert [c.quote for c in a.citations] == [HOA_BINH_XANH.split(" Các")[0], SON_LAM]
+
+
+def test_an_ask_the_documents_do_not_answer_is_named_and_the_others_are_still_answered():
+    results = [chunk(HOA_BINH_XANH, title="Hòa Bình Xanh: kế hoạch 2031")]
+    a = answer("Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM, và bao nhiêu tỷ đồng vốn ngân sách?",
+               results)
+    assert a.answered and "12 xã" in a.text
+    assert "2. và bao nhiêu tỷ đồng vốn ngân sách: Tài liệu hiện có chưa nêu" in a.text
+    assert len(a.citations) == 1
+
+
+def test_one_quote_answering_two_asks_is_quoted_once():
+    a = answer("Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM, trong đó bao nhiêu xã nâng cao?",
+               [chunk(HOA_BINH_XANH, title="Hòa Bình Xanh: kế hoạch 2031")])
+    assert a.text.count("“") == 1 and "xem trích dẫn [1]" in a.text and len(a.citations) == 1
+
+
+def test_asks_about_a_document_are_answered_from_its_catalogue_card():
+    a = answer("QĐ 318 ai ký? còn hiệu lực không, bị sửa bởi văn bản nào?", [chunk(HOA_BINH_XANH)], cards=by_card)
+    assert a.answered
+    entry = find_entry(ENTRIES, "318/QĐ-TTg")
+    assert entry.signer.split(" (")[0] in a.text
+    assert "211/QĐ-TTg" in a.text and "51/2025/QĐ-TTg" in a.text and "Tính đến ngày 21/11/2026" in a.text
+    assert all(c.document_id == card_id(entry) and "hệ thống tóm tắt" in c.location for c in a.citations)
+    assert len(a.citations) == 1  # one card, cited once for both asks
+
+
+def test_a_field_the_catalogue_leaves_empty_is_said_to_be_unrecorded_not_guessed():
+    a = answer("QĐ 1980 ai ký?", [chunk(HOA_BINH_XANH)], cards=by_card)
+    assert not a.answered and "chưa ghi người ký" in a.text
+    b = answer("QĐ 1980 ký ngày nào?", [chunk(HOA_BINH_XANH)], cards=by_card)
+    assert not b.answered and "chưa có ngày cụ thể" in b.text
+
+
+def test_a_preamble_or_a_web_address_is_never_the_answer():
+    a = answer("Nghị quyết về xã đạt chuẩn nông thôn mới năm 2031 của tỉnh Đồi Mây là gì?", [chunk(PREAMBLE)])
+    assert not a.answered and "Tài liệu hiện có chưa nêu" in a.text
+
+
+def test_a_second_document_is_cited_only_when_it_adds_to_the_answer():
+    same = chunk("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu có thêm 12 xã đạt chuẩn nông thôn mới.", title="Tin khác",
+                 doc_id="tin-khac")
+    a = answer("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?",
+               [chunk(HOA_BINH_XANH, title="Hòa Bình Xanh: kế hoạch 2031", doc_id="kh"), same])
+    assert a.answered and len(a.citations) == 1
+
+
+def test_more_asks_than_answered_are_named_for_sending_separately():
+    question = "? ".join(f"Năm {2030 + i} tỉnh Hòa Bình Xanh có bao nhiêu xã đạt chuẩn" for i in range(MAX_ASKS + 2))
+    plan = understand(question, ENTRIES, ABBREVIATIONS, today=TODAY)
+    assert len(plan.asks) == MAX_ASKS and len(plan.extra_asks) == 2
+    a = extractive_answer(plan, [chunk(HOA_BINH_XANH)], ENTRIES)
+    assert "vui lòng gửi riêng" in a.text and "Năm 2036" in a.text
