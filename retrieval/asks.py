@@ -26,14 +26,15 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("status", ("con hieu luc", "het hieu luc", "hieu luc khong", "hieu luc chua", "con ap dung", "con dung",
                 "sua doi", "thay the", "bai bo", "bi huy", "con gia tri", "bi sua", "da sua", "duoc sua", "sua lan",
                 "sua boi", "bi thay", "thay boi")),
-    ("date", ("ngay nao", "khi nao", "bao gio", "tu ngay", "ngay may", "nam nao", "luc nao", "thoi diem nao",
+    ("date", ("ngay nao", "ngay bao nhieu", "ngay may", "khi nao", "bao gio", "tu ngay", "ngay may", "nam nao", "luc nao", "thoi diem nao",
               "ky ngay", "ban hanh ngay", "hieu luc tu", "thang nao", "han chot", "thoi han")),
     ("person", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la", "ai chu tri", "ai phu trach")),
     ("office", ("co quan nao", "ai ban hanh", "don vi nao", "cap nao", "ai cong nhan", "ai tham dinh",
                 "ai xet", "ai quyet dinh", "co quan ban hanh")),
     ("document", ("van ban nao", "quyet dinh nao", "nghi dinh nao", "thong tu nao", "cong van nao", "ke hoach nao",
                   "nghi quyet nao", "so hieu", "so may", "can cu nao", "quy dinh o dau", "o dau quy dinh",
-                  "theo van ban", "van ban gi", "quyet dinh gi")),
+                  "theo van ban", "van ban gi", "quyet dinh gi", "qd nao", "cv nao", "nq nao", "nd nao", "tt nao",
+                  "kh nao", "qd so may", "so bao nhieu")),
     ("figure", ("bao nhieu", "may ", "ty le", "muc nao", "toi thieu", "toi da", "bao lau", "so luong", "may phan")),
     ("steps", ("thu tuc", "trinh tu", "ho so", "dieu kien", "cac buoc", "quy trinh", "can nhung gi",
                "lam the nao", "lam sao", "nhu the nao", "ra sao", "cach nao", "phai lam gi")),
@@ -106,7 +107,9 @@ def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]
     spans.append((start, len(folded)))
     out: list[tuple[int, int]] = []
     for s, e in spans:
-        cuts = [s] + [m.start() for m in _SOFT.finditer(folded, s, e)] + [e]
+        # a comma before a capitalised word lists names ("Đan Trường, Quang Thọ"): no ask starts there
+        cuts = [s] + [m.start() for m in _SOFT.finditer(folded, s, e)
+                      if not (folded[m.start()] == "," and text[m.end():m.end() + 1].isupper())] + [e]
         segments = [(a, b) for a, b in zip(cuts, cuts[1:]) if re.search(r"\w", folded[a:b])]
         # A segment that asks nothing is the lead-in of the next one that asks ("phần ngân sách, lồng ghép, dân và
         # doanh nghiệp góp là bao nhiêu"), or, at the end, the tail of the one before.
@@ -127,6 +130,8 @@ def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]
             merged[-1] = (merged[-1][0], e)
         else:
             merged.append((s, e))
+    if len(merged) > 1 and not _asks_here(folded[merged[-1][0]:merged[-1][1]]):  # "(em cần gấp)" at the end
+        merged[-2:] = [(merged[-2][0], merged[-1][1])]
     return merged
 
 

@@ -41,8 +41,9 @@ def _label(r: SearchResult) -> str:
 def citation(n: int, c: Candidate) -> Citation:
     """The Citation of a candidate sentence."""
     r = c.result
+    where = CARD_LABEL if r.kind == "catalogue" else location_of(r.path, r.page)  # a card is our summary: say so
     return Citation(n=n, document_id=r.doc_id, number=r.number, title=r.title or _label(r),
-                    location=location_of(r.path, r.page), page=r.page, source=r.source, quote=c.quote,
+                    location=where, page=r.page, source=r.source, quote=c.quote,
                     score=round(r.score, 6), chunk_id=r.chunk_id)
 
 
@@ -124,15 +125,19 @@ def _fact(ask: Ask, plan: QueryPlan, catalogue: Sequence[CatalogueEntry], cards:
 
 
 def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[CatalogueEntry],
-          cards: Cards | None) -> list[_Finding]:
+          cards: Cards | None, per_ask: Sequence[Sequence[SearchResult]] | None) -> list[_Finding]:
     asks = [a for a, _ in plan.asks]
     out, taken = [], set()
-    for ask, sub in plan.asks:
+    for i, (ask, sub) in enumerate(plan.asks):
+        evidence = results
+        if per_ask:  # the ask's own search first (its order is the ask's relevance), then the message's
+            own = {r.chunk_id for r in per_ask[i]}
+            evidence = [*per_ask[i], *(r for r in results if r.chunk_id not in own)]
         if (fact := _fact(ask, sub, catalogue, cards)) is not None:
             out.append(_Finding(ask, sub, fact=fact))
             continue
         words = _distinctive(ask, asks) if len(asks) > 1 else set()
-        good = [c for c in rank_sentences(sub, results, catalogue) if answers(c, sub) and _about(c, words)]
+        good = [c for c in rank_sentences(sub, evidence, catalogue) if answers(c, sub) and _about(c, words)]
         # a unit already quoted for an earlier ask that answers this one too is referred to, not repeated
         unit = next((c for c in good if (c.result.chunk_id, c.start) in taken), good[0] if good else None)
         if unit is not None:
@@ -142,15 +147,17 @@ def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[
 
 
 def extractive_answer(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[CatalogueEntry],
-                      fetch: Fetch | None = None, cards: Cards | None = None) -> Answer:
+                      fetch: Fetch | None = None, cards: Cards | None = None,
+                      per_ask: Sequence[Sequence[SearchResult]] | None = None) -> Answer:
     """One quote (or catalogue fact) per ask, with citations; a plain refusal when no ask is answered.
 
     `fetch(number)` returns chunks of one document (the answer may cite a document its quote names);
-    `cards(entry)` the card chunks of a catalogue entry (asks about a document itself are answered from it).
+    `cards(entry)` the card chunks of a catalogue entry (asks about a document itself are answered from it);
+    `per_ask[i]` the chunks retrieved for ask i alone, when the message has several.
     """
     if not plan.asks:  # a plan built by hand: the message is one ask
         plan = replace(plan, asks=((split_asks(plan.text)[0], plan),))
-    findings = _find(plan, results, catalogue, cards)
+    findings = _find(plan, results, catalogue, cards, per_ask)
     if not any(f.unit or (f.fact and f.fact.recorded) for f in findings):
         return refusal(plan, rank_sentences(plan, results, catalogue), catalogue, findings)
     if len(findings) == 1 and findings[0].unit is not None:  # one ask: the quote, and the document it names

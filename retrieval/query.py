@@ -66,6 +66,8 @@ class QueryPlan:
     entities: tuple[tuple[str, ...], ...] = ()  # names the evidence must mention (each: alternative spellings)
     unresolved: tuple[str, ...] = ()  # document numbers written out in the question that nothing indexed has
     asks: tuple[tuple[Ask, "QueryPlan"], ...] = ()  # each ask with its own plan (the first MAX_ASKS)
+    kind: str = "other"  # the kind of answer expected (retrieval.asks.KINDS)
+    own_text: str = ""  # an ask's own words, when its search text also borrows the ask before's
     extra_asks: tuple[str, ...] = ()  # asks beyond MAX_ASKS: the officer is asked to send them separately
 
 
@@ -148,11 +150,10 @@ def _criterion(folded: str, decision: CatalogueEntry | None) -> Criterion | None
     return None
 
 
-def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]:
-    """Place and proper names in the question ("Bến Tre", "Hà Tĩnh", "ĐBSCL") that an answer must be about."""
-    generic = [fold(v) for v in abbreviations.values()]
+def _capitalised_names(piece: str, abbreviations: dict[str, str], generic: list[str]) -> list[tuple[str, ...]]:
+    """Runs of capitalised words in one clause ("Hà Tĩnh", "xã Thọ Điền"), and region abbreviations ("ĐBSCL")."""
     found: list[tuple[str, ...]] = []
-    words = list(re.finditer(r"[\wĐđ&-]+", text))
+    words = list(re.finditer(r"[\wĐđ&-]+", piece))
     run: list[str] = []
     for i, m in enumerate(words + [None]):
         w = m.group(0) if m else ""
@@ -160,15 +161,26 @@ def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]
             run.append(w)
             continue
         if run:
-            name = " ".join(run)
             lead = [fold(x.group(0)) for x in words[max(0, i - len(run) - 2): i - len(run)]]
             placed = bool(lead) and (lead[-1] in _PLACE_LEADS or " ".join(lead[-2:]) in _PLACE_LEADS)
+            if len(run) > 1 and fold(run[0]) in _PLACE_LEADS:  # "Xã Thọ Điền" at the start of a sentence
+                run, placed = run[1:], True
+            name = " ".join(run)
             if (len(run) >= 2 or placed) and not any(fold(name) in g for g in generic):
                 found.append((name,))
             run = []
         expansion = abbreviations.get(fold(w).upper()) if w.isupper() else None
         if expansion and any(r in fold(expansion) for r in _REGION_WORDS):
             found.append((w, expansion))
+    return found
+
+
+def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]:
+    """Place and proper names in the question ("Bến Tre", "Hà Tĩnh", "ĐBSCL") that an answer must be about."""
+    generic = [fold(v) for v in abbreviations.values()]
+    found: list[tuple[str, ...]] = []
+    for piece in re.split(r"[,;:()?!.]", text):  # "Đan Trường, Quang Thọ" are two names, not one
+        found += _capitalised_names(piece, abbreviations, generic)
     folded = " ".join(re.findall(r"\w+", fold(text)))
     found += [(name,) for name in _lowercase_places(text) if not any(fold(a) == name for alts in found for a in alts)]
     for key, expansion in abbreviations.items():  # regions written out, with or without diacritics
@@ -218,6 +230,7 @@ def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: 
     if corrected:  # typos corrected against the domain's words are searched for too
         plan = replace(plan, search_text=f"{plan.search_text} {' '.join(dict.fromkeys(corrected))}")
     if len(asks) == 1:
+        plan = replace(plan, kind=asks[0].kind)
         return replace(plan, asks=((asks[0], plan),))
     plans = tuple((a, _ask_plan(a, asks[i - 1] if i else None, plan, entries, abbreviations, known_numbers, today,
                                 as_of)) for i, a in enumerate(asks[:MAX_ASKS]))
@@ -235,12 +248,11 @@ def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequenc
     if plan.as_of_source == "today" and message.as_of_source != "today":
         plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
                        year=message.year)
-    own = _entities(ask.text, abbreviations) + [(p,) for p in _lowercase_places(ask.text)]
+    own = _entities(ask.text, abbreviations)
     if own:  # "… còn tỉnh Sơn Lâm thì sao?": the place it names, not the one before's
         plan = replace(plan, entities=tuple(own))
-    elif not plan.entities and message.entities and not plan.numbers:
-        plan = replace(plan, entities=message.entities)
-    return replace(plan, wants_quantity=plan.wants_quantity and ask.kind in ("figure", "date", "other"))
+    return replace(plan, wants_quantity=plan.wants_quantity and ask.kind in ("figure", "date", "other"),
+                   kind=ask.kind, own_text=ask.text)
 
 
 _VOCABULARIES: dict[int, tuple[Sequence[CatalogueEntry], Vocabulary]] = {}

@@ -10,17 +10,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
+from knowledge.abbreviations import load_abbreviations
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold
 from retrieval.evidence import split_sentences, stated_numbers, supported_numbers
+from retrieval.kinds import kind_fits
 from retrieval.query import QueryPlan, resolve_numbers
 from retrieval.search import SearchResult
 from retrieval.validity import staleness
 
-SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain
+SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain...
+SUPPORT_MIN_FIT = 0.45  # ...or this share when the quote holds the kind of answer asked (a date for "ngày nào")...
+FIT_KINDS = frozenset({"date", "list", "person"})  # ...for kinds whose test is specific (a document number is not)
+W_KIND = 0.1  # the unit holds the kind of answer the ask expects: names for "xã nào", a date for "khi nào"
+CONTEXT_WEIGHT = 0.5  # words an ask borrows from the ask before weigh half its own words
 QUOTE_CHARS = 280  # longest quote shown in chat; a longer sentence is cut around its figure
 W_OWN = 0.45  # question words in the sentence itself: what the quote says weighs most
 W_SUPPORT = 0.2  # ...in the sentence or its headings (title, Điều/Khoản path, number): the unit it belongs to
@@ -42,7 +49,10 @@ _QUESTION_WORDS = frozenset(
     "ra sao hien nay".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # Lines of a catalogue card that only restate the number and type: never an answer by themselves.
-_CARD_META = ("Thẻ văn bản:", "Số hiệu:", "Loại văn bản:", "Trong kho văn bản:", "Chủ đề:")
+# Relations and status are stated by the catalogue answers (retrieval.doc_facts), which say the date they hold for.
+_CARD_META = ("Thẻ văn bản:", "Số hiệu:", "Loại văn bản:", "Trong kho văn bản:", "Chủ đề:", "Văn bản này ",
+              "Đã được sửa đổi", "Đã bị thay thế", "Tiếp nối văn bản", "Văn bản ra sau", "Văn bản liên quan",
+              "Tình trạng tính đến")
 _LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
 _NUMBER = r"\d+(?:[.,]\d+)*"
@@ -69,6 +79,7 @@ class Candidate:
     entity_ok: bool
     stale: int
     focus: int = 0  # offset in the sentence of what answers (the figure); a long quote is cut around it
+    fits: bool = False  # holds the kind of answer the ask expects
 
     @property
     def quote(self) -> str:
@@ -87,13 +98,26 @@ class Candidate:
 
 # Units that are never an answer: a legal preamble ("Căn cứ Luật …"), a page's title or chrome, a web address, a
 # numbered reference-list line ("[2] Lao Động — …").
-_NOT_AN_ANSWER = re.compile(r"^(?:Căn cứ\b|TOÀN VĂN\b|Đăng lúc\b|Nguồn:|Mức độ đầy đủ|Tiêu đề:|IMG_|\[\d+\]\s|\([\w.]+\.vn\))"
+_NOT_AN_ANSWER = re.compile(r"\.(?:txt|md)\b|phần còn lại không có|hết phần lưu trữ|^(?:Số:\s|Căn cứ\b|TOÀN VĂN\b|Đăng lúc\b|Nguồn:|Mức độ đầy đủ|Tiêu đề:|IMG_|\[\d+\]\s|\([\w.]+\.vn\))"
                             r"|https?://|www\.")
 
 
 def never_answers(sentence: str) -> bool:
     """Whether a unit is preamble, title, chrome or an address, or a short fragment without a figure."""
     return bool(_NOT_AN_ANSWER.search(sentence)) or len(sentence) < SHORT_CHARS and not re.search(r"\d", sentence)
+
+
+@lru_cache(maxsize=1)
+def _expansions() -> dict[str, list[str]]:
+    return {k: _words(v) for k, v in load_abbreviations().items()}
+
+
+def _bag(sentence: str) -> set[str]:
+    """A unit's folded words, with the words of the abbreviations it writes ("NTM" holds "nông thôn mới")."""
+    bag = set(_words(sentence))
+    for token in re.findall(r"\b[A-ZĐ&]{2,}\b", sentence):
+        bag.update(_expansions().get(fold(token).upper(), ()))
+    return bag
 
 
 def _card_meta_line(text: str, start: int) -> bool:
@@ -251,9 +275,12 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     """Every sentence of the results, best first."""
     spans = [(r, i, s, e) for i, r in enumerate(results) for s, e in split_sentences(r.text)
              if not (r.kind == "catalogue" and _card_meta_line(r.text, s)) and not never_answers(r.text[s:e])]
-    bags = [set(_words(r.text[s:e])) for r, _, s, e in spans]
+    bags = [_bag(r.text[s:e]) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
+    if plan.own_text:  # an ask of a message: the words it borrows as context count less than its own
+        own = set(_words(plan.own_text))
+        weights = {t: w if t in own else w * CONTEXT_WEIGHT for t, w in weights.items()}
     q = _Question(plan, weights, sum(weights.values()) or 1.0, list(zip(terms, terms[1:])),
                   any(w in fold(plan.text) for w in _DATE_WORDS), supported_numbers([plan.text, *plan.numbers]),
                   _unit_pattern(plan.text))
@@ -266,9 +293,10 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         sentence = r.text[s:e]
         has_figure, focus = _figure(q, sentence)
         support, score = _score(q, r, rank, sentence, bag, headings[rank], chunks[rank], has_figure)
+        fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)
         fits_year = (plan.year is None or _mentions_year(sentence, plan.year)) and fits_period(sentence, plan.period)
-        out.append(Candidate(r, rank, s, e, support, score, has_figure, entity_ok[rank] and fits_year,
-                             stale_of[rank], focus))
+        out.append(Candidate(r, rank, s, e, support, score + (W_KIND if fits else 0.0), has_figure,
+                             entity_ok[rank] and fits_year, stale_of[rank], focus, fits))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -276,5 +304,5 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
 def answers(c: Candidate, plan: QueryPlan) -> bool:
     """Whether a sentence answers the question by itself (or with its headings)."""
     # A sentence that is itself a question (an FAQ heading, a table of questions) answers nothing.
-    return (c.support >= SUPPORT_MIN and c.entity_ok and c.stale < UNUSABLE and "?" not in c.quote
+    return (c.support >= (SUPPORT_MIN_FIT if c.fits and plan.kind in FIT_KINDS else SUPPORT_MIN) and c.entity_ok and c.stale < UNUSABLE and "?" not in c.quote
             and (c.has_quantity or not plan.wants_quantity))

@@ -138,12 +138,17 @@ class Searcher:
     def encode(self, plan: QueryPlan, mode: str = "hybrid") -> QueryVectors:
         """The plan's search text (bounded to MAX_QUERY_CHARS) as dense and/or sparse vectors; raises ValueError
         on an unknown mode."""
+        return self.encode_many([plan], mode)[0]
+
+    def encode_many(self, plans: Sequence[QueryPlan], mode: str = "hybrid") -> list[QueryVectors]:
+        """Several plans' vectors with one call of the embedder (a message and each of its asks)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        text = plan.search_text[:MAX_QUERY_CHARS]
-        dense = self.embedder.embed_queries([text])[0] if mode in ("hybrid", "dense") else None
-        sparse = query_vector(text, folded=plan.unaccented) if mode in ("hybrid", "sparse") else None
-        return QueryVectors(dense, sparse)
+        texts = [p.search_text[:MAX_QUERY_CHARS] for p in plans]
+        dense = list(self.embedder.embed_queries(texts)) if mode in ("hybrid", "dense") else [None] * len(plans)
+        sparse = [query_vector(t, folded=p.unaccented) if mode in ("hybrid", "sparse") else None
+                  for t, p in zip(texts, plans)]
+        return [QueryVectors(d, s) for d, s in zip(dense, sparse)]
 
     def search(self, query: str, limit: int = 5, mode: str = "hybrid", flt: SearchFilter | None = None,
                per_document: int | None = None) -> list[SearchResult]:

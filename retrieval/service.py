@@ -20,7 +20,7 @@ from retrieval.validity import validity_note
 
 EVIDENCE_K = 8  # chunks retrieved as evidence for one question
 NAMED_DOCUMENT_K = 2  # chunks fetched of a document the lead quote names, when none was retrieved
-EVIDENCE_PER_ASK = 4  # more chunks for each further ask of a message, so each ask has its own evidence
+ASK_EVIDENCE_K = 6  # chunks retrieved for each ask of a message with several, searched with the ask's own words
 CARD_K = 3  # chunks of a document card read for an ask about the document itself (a card is 1-2 chunks)
 
 
@@ -53,9 +53,11 @@ class AskService:
         if self.searcher.document_count == 0:
             raise NotReady("no documents are indexed yet")
         plan = self.searcher.plan(text, as_of=as_of, today=today, original=question)
-        vectors = self.searcher.encode(plan, mode)  # embedded once: the named-document search below reuses it
-        limit = self.evidence_k + EVIDENCE_PER_ASK * (len(plan.asks) - 1)
-        results = self.searcher.retrieve(plan, vectors, limit=limit, flt=flt)
+        subs = [sub for _, sub in plan.asks] if len(plan.asks) > 1 else []
+        # the message and each of its asks, embedded in one call; the named-document searches below reuse them
+        vectors, *ask_vectors = self.searcher.encode_many([plan, *subs], mode)
+        results = self.searcher.retrieve(plan, vectors, limit=self.evidence_k, flt=flt)
+        per_ask = [self.searcher.retrieve(sub, v, limit=ASK_EVIDENCE_K, flt=flt) for sub, v in zip(subs, ask_vectors)]
         answer = None
 
         def fetch(number: str) -> list[SearchResult]:
@@ -66,13 +68,16 @@ class AskService:
             return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
 
         if self.llm is not None and results:
-            answer = self.llm.answer(plan.text, results, plan.as_of.isoformat(), self._catalogue_support(results))
+            evidence = list({r.chunk_id: r for r in [*results, *(r for rs in per_ask for r in rs)]}.values())
+            asked = plan.text if not subs else plan.text + "\n(Các ý cần trả lời: " + "; ".join(
+                f"{i}) {a.text}" for i, (a, _) in enumerate(plan.asks, 1)) + ")"
+            answer = self.llm.answer(asked, evidence, plan.as_of.isoformat(), self._catalogue_support(evidence))
             if answer is not None and not answer.answered:  # the model found no answer: say so, plainly
                 answer = refusal(plan, rank_sentences(plan, results, self.catalogue), self.catalogue)
                 answer = Answer(answer.text, False, answer.citations, answer.notes, "llm")
             elif answer is not None:
                 answer = self._finish_llm_answer(answer, plan)
-        answer = answer or extractive_answer(plan, results, self.catalogue, fetch, cards)
+        answer = answer or extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
 
     def _catalogue_support(self, results: Sequence[SearchResult]) -> list[str]:

@@ -130,3 +130,22 @@ def test_more_asks_than_answered_are_named_for_sending_separately():
     assert len(plan.asks) == MAX_ASKS and len(plan.extra_asks) == 2
     a = extractive_answer(plan, [chunk(HOA_BINH_XANH)], ENTRIES)
     assert "vui lòng gửi riêng" in a.text and "Năm 2036" in a.text
+
+
+def test_a_trailing_remark_is_not_an_ask_and_names_in_a_list_are_not_split():
+    asks = split_asks("Xã Đan Trường, Quang Thọ, Bùi La Nhân được công nhận theo QĐ nào? (em cần gấp)")
+    assert len(asks) == 1 and asks[0].kind == "document"
+    plan = understand("Xã Đan Trường, Quang Thọ được công nhận theo QĐ nào?", ENTRIES, ABBREVIATIONS, today=TODAY)
+    assert ("Đan Trường",) in plan.entities and ("Quang Thọ",) in plan.entities
+
+
+def test_an_ask_for_a_date_is_answered_by_the_unit_with_the_date_though_worded_otherwise():
+    text = ("Kế hoạch sắp xếp của tỉnh Đồi Mây. Trước ngày 30/5/2031, Sở Nội vụ thẩm định, lập hồ sơ trình "
+            "Hội đồng nhân dân tỉnh. Các xã tổ chức lấy ý kiến cử tri.")
+    a = answer("Tỉnh Đồi Mây: hồ sơ đề án phải được Sở Nội vụ thẩm định xong khi nào?", [chunk(text, title="Đồi Mây")])
+    assert a.answered and "30/5/2031" in a.citations[0].quote
+
+
+def test_card_lines_on_status_and_relations_are_not_quoted_as_content():
+    a = answer("QĐ 318 tiếp nối văn bản trước nào cùng chủ đề?", [card("318/QĐ-TTg")])
+    assert all(not c.quote.startswith(("Tiếp nối", "Đã được sửa đổi", "Đã bị thay thế")) for c in a.citations)
