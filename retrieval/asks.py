@@ -29,7 +29,7 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("date", ("ngay nao", "ngay bao nhieu", "ngay may", "khi nao", "bao gio", "tu ngay", "ngay may", "nam nao", "luc nao", "thoi diem nao",
               "ky ngay", "ban hanh ngay", "hieu luc tu", "thang nao", "han chot", "thoi han")),
     ("person", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la", "ai chu tri", "ai phu trach")),
-    ("office", ("co quan nao", "ai ban hanh", "don vi nao", "cap nao", "ai cong nhan", "ai tham dinh",
+    ("office", ("co quan nao", "ai ban hanh", "do ai", "ai quy dinh", "don vi nao", "cap nao", "ai cong nhan", "ai tham dinh",
                 "ai xet", "ai quyet dinh", "co quan ban hanh")),
     ("document", ("van ban nao", "quyet dinh nao", "nghi dinh nao", "thong tu nao", "cong van nao", "ke hoach nao",
                   "nghi quyet nao", "so hieu", "so may", "can cu nao", "quy dinh o dau", "o dau quy dinh",
@@ -41,8 +41,10 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("list", ("nhung xa nao", "nhung huyen nao", "xa nao", "huyen nao", "tinh nao", "nhung gi", "gom nhung",
               "gom gi", "nhung nao", "cac nao", "danh sach", "ke ten", "nhom nao", "nhung noi dung")),
     ("definition", ("la gi", "nghia la", "hieu the nao", "duoc hieu")),
-    ("yesno", ("khong", "chua", "phai khong", "co phai", "duoc khong", "dung khong", "ko", "k", "hok", "khg")),
+    ("yesno", ("co phai", "phai khong", "duoc khong", "dung khong")),
 )
+# "không", "chưa" ask yes or no at the end of an ask ("… còn hiệu lực không"); inside it they negate ("không còn")
+_YESNO_END = re.compile(r"(?<!\w)(?:khong|chua|ko|k|hok|khg|ko a|khong a|chua a)\s*$")
 KINDS = tuple(k for k, _ in KIND_CUES) + ("other",)
 _CUES = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(c.strip()) for _, cues in KIND_CUES for c in cues) + r")(?!\w)")
 METADATA_KINDS = frozenset({"status", "date", "person", "office", "document"})
@@ -55,7 +57,8 @@ _FILLERS = ("cho em hoi voi", "cho em hoi", "cho minh hoi", "cho toi hoi", "xin 
 _FILLER = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f.strip()) for f in _FILLERS) + r")(?!\w)")
 # Where one ask ends and the next may begin (folded text; the split is kept only when both sides ask).
 _HARD = re.compile(r"[?;\n]+")
-_SOFT = re.compile(r",?\s+(?:trong do|con|va|dong thoi|ngoai ra|them nua)\s+|,\s+")
+# ("còn" only after a comma: "không còn xã nào dưới 15 tiêu chí" is one ask.)
+_SOFT = re.compile(r",?\s+(?:trong do|va|dong thoi|ngoai ra|them nua)\s+|,\s+(?:con\s+)?")
 _LEANS = re.compile(r"^(?:trong do|con|va|the|vay|thi)\b|thi sao$|the nao$|thi the nao$")
 _ELLIPSIS = re.compile(r"(?:thi sao|the nao|thi the nao)$")  # "còn huyện thì sao": asks what the ask before asked
 _QUESTION_WORDS = frozenset(
@@ -84,7 +87,7 @@ def ask_kind(folded: str) -> str:
     for kind, cues in KIND_CUES:
         if any(re.search(rf"(?<!\w){re.escape(c.strip())}(?!\w)", padded) for c in cues):
             return kind
-    return "other"
+    return "yesno" if _YESNO_END.search(folded.strip(" ?.!")) else "other"
 
 
 def content_terms(folded: str) -> list[str]:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Sequence
 
-from knowledge.abbreviations import load_abbreviations
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold
-from retrieval.evidence import split_sentences, stated_numbers, supported_numbers
+from retrieval.evidence import stated_numbers, supported_numbers
 from retrieval.kinds import kind_fits
+from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
 from retrieval.search import SearchResult
 from retrieval.validity import staleness
@@ -39,7 +38,6 @@ W_FIGURE = 0.1  # a figure question and the sentence states some figure
 W_NAMED_DOCUMENT = 0.1  # the sentence's document is one the question names
 PENALTY_CARD = 0.05  # a catalogue card is our summary: a document's own sentence wins a tie
 PENALTY_SHORT = 0.05  # a fragment (a heading, "Điều 5.") rarely answers alone...
-SHORT_CHARS = 25  # ...and a fragment is shorter than this
 UNUSABLE = 2  # staleness of a document that cannot answer: not yet in force, another period, superseded twice
 IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word found nowhere stays finite
 
@@ -48,11 +46,6 @@ _QUESTION_WORDS = frozenset(
     "gom nhung cac va cua thi ma de tu ve voi trong tai khi nay do theo mot nhu neu duoc can quy dinh "
     "ra sao hien nay".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
-# Lines of a catalogue card that only restate the number and type: never an answer by themselves.
-# Relations and status are stated by the catalogue answers (retrieval.doc_facts), which say the date they hold for.
-_CARD_META = ("Thẻ văn bản:", "Số hiệu:", "Loại văn bản:", "Trong kho văn bản:", "Chủ đề:", "Văn bản này ",
-              "Đã được sửa đổi", "Đã bị thay thế", "Tiếp nối văn bản", "Văn bản ra sau", "Văn bản liên quan",
-              "Tình trạng tính đến")
 _LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
 _NUMBER = r"\d+(?:[.,]\d+)*"
@@ -94,35 +87,6 @@ class Candidate:
         if begin + QUOTE_CHARS < len(text):
             window = window.rsplit(" ", 1)[0] + " …"
         return window
-
-
-# Units that are never an answer: a legal preamble ("Căn cứ Luật …"), a page's title or chrome, a web address, a
-# numbered reference-list line ("[2] Lao Động — …").
-_NOT_AN_ANSWER = re.compile(r"\.(?:txt|md)\b|phần còn lại không có|hết phần lưu trữ|^(?:Số:\s|Căn cứ\b|TOÀN VĂN\b|Đăng lúc\b|Nguồn:|Mức độ đầy đủ|Tiêu đề:|IMG_|\[\d+\]\s|\([\w.]+\.vn\))"
-                            r"|https?://|www\.")
-
-
-def never_answers(sentence: str) -> bool:
-    """Whether a unit is preamble, title, chrome or an address, or a short fragment without a figure."""
-    return bool(_NOT_AN_ANSWER.search(sentence)) or len(sentence) < SHORT_CHARS and not re.search(r"\d", sentence)
-
-
-@lru_cache(maxsize=1)
-def _expansions() -> dict[str, list[str]]:
-    return {k: _words(v) for k, v in load_abbreviations().items()}
-
-
-def _bag(sentence: str) -> set[str]:
-    """A unit's folded words, with the words of the abbreviations it writes ("NTM" holds "nông thôn mới")."""
-    bag = set(_words(sentence))
-    for token in re.findall(r"\b[A-ZĐ&]{2,}\b", sentence):
-        bag.update(_expansions().get(fold(token).upper(), ()))
-    return bag
-
-
-def _card_meta_line(text: str, start: int) -> bool:
-    """Whether a card sentence sits on a line that only restates the number, type or filing note."""
-    return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
 
 
 def _words(text: str) -> list[str]:
@@ -273,9 +237,12 @@ def _entities_by_result(plan: QueryPlan, results: Sequence[SearchResult],
 def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
                    catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
     """Every sentence of the results, best first."""
-    spans = [(r, i, s, e) for i, r in enumerate(results) for s, e in split_sentences(r.text)
-             if not (r.kind == "catalogue" and _card_meta_line(r.text, s)) and not never_answers(r.text[s:e])]
-    bags = [_bag(r.text[s:e]) for r, _, s, e in spans]
+    spans, leads = [], []
+    for i, r in enumerate(results):
+        for (s, e), lead in evidence_units(r.text, r.kind == "catalogue"):
+            spans.append((r, i, s, e))
+            leads.append(set(_words(lead)))
+    bags = [unit_words(r.text[s:e]) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
     if plan.own_text:  # an ask of a message: the words it borrows as context count less than its own
@@ -289,10 +256,11 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     chunks = [set(_words(r.text)) for r in results]
     entity_ok = _entities_by_result(plan, results, catalogue)
     out = []
-    for (r, rank, s, e), bag in zip(spans, bags):
+    for (r, rank, s, e), bag, lead in zip(spans, bags, leads):
         sentence = r.text[s:e]
         has_figure, focus = _figure(q, sentence)
-        support, score = _score(q, r, rank, sentence, bag, headings[rank], chunks[rank], has_figure)
+        # a list item's lead-in ("Năm 2024, tỉnh … đặt mục tiêu: …;") is part of its headings
+        support, score = _score(q, r, rank, sentence, bag, headings[rank] | lead, chunks[rank], has_figure)
         fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)
         fits_year = (plan.year is None or _mentions_year(sentence, plan.year)) and fits_period(sentence, plan.period)
         out.append(Candidate(r, rank, s, e, support, score + (W_KIND if fits else 0.0), has_figure,

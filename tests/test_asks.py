@@ -149,3 +149,11 @@ def test_an_ask_for_a_date_is_answered_by_the_unit_with_the_date_though_worded_o
 def test_card_lines_on_status_and_relations_are_not_quoted_as_content():
     a = answer("QĐ 318 tiếp nối văn bản trước nào cùng chủ đề?", [card("318/QĐ-TTg")])
     assert all(not c.quote.startswith(("Tiếp nối", "Đã được sửa đổi", "Đã bị thay thế")) for c in a.citations)
+
+
+def test_a_list_item_answers_with_the_lead_in_it_continues_and_negation_does_not_split_an_ask():
+    text = ("Năm 2031, tỉnh Hòa Bình Xanh đặt mục tiêu có ít nhất 12 xã đạt chuẩn NTM; 2 xã đạt chuẩn NTM kiểu mẫu; "
+            "1 huyện được công nhận đạt chuẩn NTM; không còn xã dưới 15 tiêu chí.")
+    a = answer("Năm 2031 Hòa Bình Xanh có bao nhiêu huyện được công nhận đạt chuẩn?", [chunk(text, title="Kế hoạch")])
+    assert a.answered and a.citations[0].quote == "1 huyện được công nhận đạt chuẩn NTM;"
+    assert len(split_asks("Mục tiêu 2031: không còn xã dưới bao nhiêu tiêu chí?")) == 1

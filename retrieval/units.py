@@ -1,0 +1,60 @@
+"""Evidence units: the sentences, list items and lines of a chunk that may be quoted as an answer, each with the
+lead-in it continues; preambles, page chrome and catalogue bookkeeping lines are left out."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterator
+
+from knowledge.abbreviations import load_abbreviations
+from knowledge.text import fold
+from retrieval.evidence import split_sentences
+
+SHORT_CHARS = 25  # a unit shorter than this without a figure is a fragment (a heading, "Đồng bằng sông Hồng;")
+# Lines of a catalogue card that only restate the number and type, or state status and relations (the catalogue
+# answers of retrieval.doc_facts say those, with the date they hold for): never quoted as content.
+_CARD_META = ("Thẻ văn bản:", "Số hiệu:", "Loại văn bản:", "Trong kho văn bản:", "Chủ đề:", "Văn bản này ",
+              "Đã được sửa đổi", "Đã bị thay thế", "Tiếp nối văn bản", "Văn bản ra sau", "Văn bản liên quan",
+              "Tình trạng tính đến")
+# Never an answer: a legal preamble ("Căn cứ Luật …"), a letterhead ("Số: …"), a page's title or chrome, a web
+# address, a numbered reference-list line ("[2] Lao Động — …"), a file listing, a "part missing" marker.
+_NOT_AN_ANSWER = re.compile(r"\.(?:txt|md)\b|phần còn lại không có|hết phần lưu trữ|https?://|www\."
+                            r"|^(?:Số:\s|Căn cứ\b|TOÀN VĂN\b|Đăng lúc\b|Nguồn:|Mức độ đầy đủ|Tiêu đề:|IMG_|\[\d+\]\s"
+                            r"|\([\w.]+\.vn\))")
+
+
+def never_answers(unit: str) -> bool:
+    """Whether a unit is preamble, title, chrome or an address, or a short fragment without a figure."""
+    return bool(_NOT_AN_ANSWER.search(unit)) or len(unit) < SHORT_CHARS and not re.search(r"\d", unit)
+
+
+def _card_meta_line(text: str, start: int) -> bool:
+    return text.startswith(_CARD_META, text.rfind("\n", 0, start) + 1)
+
+
+def evidence_units(text: str, card: bool = False) -> Iterator[tuple[tuple[int, int], str]]:
+    """((start, end), lead-in) of each quotable unit of a chunk; the lead-in is the sentence a run of ";"-ended
+    items continues ("… đặt mục tiêu: 2 xã …; 1 huyện …;"), or "" for a unit that stands alone."""
+    lead = ""
+    for s, e in split_sentences(text):
+        unit = text[s:e]
+        if not (card and _card_meta_line(text, s)) and not never_answers(unit):
+            yield (s, e), lead
+        if unit.endswith((";", ":")):
+            lead = lead or unit  # the first unit of the run introduces the items after it
+        else:
+            lead = ""
+
+
+@lru_cache(maxsize=1)
+def _expansions() -> dict[str, list[str]]:
+    return {k: re.findall(r"\w+", fold(v)) for k, v in load_abbreviations().items()}
+
+
+def unit_words(unit: str) -> set[str]:
+    """A unit's folded words, with the words of the abbreviations it writes ("NTM" holds "nông thôn mới")."""
+    bag = set(re.findall(r"\w+", fold(unit)))
+    for token in re.findall(r"\b[A-ZĐ&]{2,}\b", unit):
+        bag.update(_expansions().get(fold(token).upper(), ()))
+    return bag
