@@ -100,6 +100,7 @@ class _Finding:
     plan: QueryPlan
     unit: Candidate | None = None
     fact: DocFact | None = None
+    ranked: tuple[Candidate, ...] = ()  # the ask's evidence units, best first (reused, not ranked again)
 
 
 def _distinctive(ask: Ask, asks: Sequence[Ask]) -> set[str]:
@@ -137,12 +138,13 @@ def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[
             out.append(_Finding(ask, sub, fact=fact))
             continue
         words = _distinctive(ask, asks) if len(asks) > 1 else set()
-        good = [c for c in rank_sentences(sub, evidence, catalogue) if answers(c, sub) and _about(c, words)]
+        ranked = tuple(rank_sentences(sub, evidence, catalogue))
+        good = [c for c in ranked if answers(c, sub) and _about(c, words)]
         # a unit already quoted for an earlier ask that answers this one too is referred to, not repeated
         unit = next((c for c in good if (c.result.chunk_id, c.start) in taken), good[0] if good else None)
         if unit is not None:
             taken.add((unit.result.chunk_id, unit.start))
-        out.append(_Finding(ask, sub, unit=unit))
+        out.append(_Finding(ask, sub, unit=unit, ranked=ranked))
     return out
 
 
@@ -159,7 +161,9 @@ def extractive_answer(plan: QueryPlan, results: Sequence[SearchResult], catalogu
         plan = replace(plan, asks=((split_asks(plan.text)[0], plan),))
     findings = _find(plan, results, catalogue, cards, per_ask)
     if not any(f.unit or (f.fact and f.fact.recorded) for f in findings):
-        return refusal(plan, rank_sentences(plan, results, catalogue), catalogue, findings)
+        ranked = findings[0].ranked if len(findings) == 1 and findings[0].ranked else rank_sentences(plan, results,
+                                                                                                    catalogue)
+        return refusal(plan, ranked, catalogue, findings)
     if len(findings) == 1 and findings[0].unit is not None:  # one ask: the quote, and the document it names
         kept, extra = _with_named_document(findings[0], results, catalogue, fetch)
         return _compose(plan, kept, extra or _second_source(kept[0], results, catalogue), catalogue)
@@ -169,7 +173,7 @@ def extractive_answer(plan: QueryPlan, results: Sequence[SearchResult], catalogu
 def _second_source(lead: _Finding, results: Sequence[SearchResult],
                    catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
     """...but only when it supplies what the lead lacks: a figure the lead does not state, or asked words it lacks."""
-    good = [c for c in rank_sentences(lead.plan, results, catalogue) if answers(c, lead.plan)]
+    good = [c for c in lead.ranked if answers(c, lead.plan)]
     first = lead.unit
     words = set(question_terms(lead.plan))
     have = set(re.findall(r"\w+", fold(first.quote)))

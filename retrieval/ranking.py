@@ -157,6 +157,20 @@ def _entities_ok(plan: QueryPlan, context: str, number: str | None, catalogue: S
     return bool(named & set(mentioned)) or any(fold(n) in folded for n in plan.unresolved)
 
 
+_MENTIONED: dict[tuple[str, int], list[str]] = {}
+MENTIONED_CACHE = 4096  # chunks whose named documents are remembered (finding them is the costliest step of ranking)
+
+
+def _mentioned(text: str, catalogue: Sequence[CatalogueEntry]) -> list[str]:
+    """The catalogued documents a chunk names, computed once per chunk text and catalogue."""
+    key = (text, id(catalogue))
+    if key not in _MENTIONED:
+        if len(_MENTIONED) >= MENTIONED_CACHE:
+            _MENTIONED.clear()
+        _MENTIONED[key] = resolve_numbers(text, fold(text), catalogue, {})
+    return _MENTIONED[key]
+
+
 def _overlap(a: str, b: str) -> bool:
     (a1, a2), (b1, b2) = ((int(p[:4]), int(p[-4:])) for p in (a, b))
     return a1 <= b2 and b1 <= a2
@@ -177,7 +191,7 @@ def _staleness(r: SearchResult, plan: QueryPlan, catalogue: Sequence[CatalogueEn
         return staleness(entry, plan.as_of, catalogue)
     # A chunk without its own catalogued number (a news page, a history note) is as old as the
     # documents it talks about, when all of them are old: e.g. a 2016-2020 income threshold.
-    mentioned = [entry_for(catalogue, n) for n in resolve_numbers(r.text, fold(r.text), catalogue, {})]
+    mentioned = [entry_for(catalogue, n) for n in _mentioned(r.text, catalogue)]
     ages = [0 if e.number in plan.numbers else staleness(e, plan.as_of, catalogue) for e in mentioned if e]
     return min(ages) if ages else 0
 
