@@ -43,9 +43,12 @@ class Answer:
     answerer: str = "extractive"
 
 
-# Sentence ends: ". " / "; " / "? " before an upper-case letter or a list marker, and line breaks.
+# Sentence ends: ". " / "; " / "? " before an upper-case letter or a list marker, and line breaks, except a
+# single break inside a sentence wrapped onto the next line ("… chưa bố trí đủ phần đối\nứng …": the next line
+# starts in lower case, is no list item, and the line before ends without punctuation).
 # A colon does not end a sentence: "tiêu chí số 17: Môi trường…" must stay whole.
-_SENT_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9\-–•+])|(?<=;)\s+|\n+", re.UNICODE)
+_SENT_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9\-–•+])|(?<=;)\s+"
+                       r"|(?<![.!?…;:,\s])\n(?![a-zà-ỹđ][\w]*\s)(?!\n)|\n{2,}|(?<=[.!?…;:,])\n", re.UNICODE)
 
 
 _MARKER = re.compile(rf"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?{LIST_MARKER}")

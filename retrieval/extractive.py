@@ -125,6 +125,11 @@ def _fact(ask: Ask, plan: QueryPlan, catalogue: Sequence[CatalogueEntry], cards:
     return None
 
 
+def _quantities(quote: str) -> int:
+    """How many figures (not dates or document numbers) a quote states."""
+    return sum(1 for x in stated_numbers(quote) if x[:1].isdigit() and "/" not in x and "-" not in x)
+
+
 def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[CatalogueEntry],
           cards: Cards | None, per_ask: Sequence[Sequence[SearchResult]] | None) -> list[_Finding]:
     asks = [a for a, _ in plan.asks]
@@ -140,8 +145,12 @@ def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[
         words = _distinctive(ask, asks) if len(asks) > 1 else set()
         ranked = tuple(rank_sentences(sub, evidence, catalogue))
         good = [c for c in ranked if answers(c, sub) and _about(c, words)]
-        # a unit already quoted for an earlier ask that answers this one too is referred to, not repeated
-        unit = next((c for c in good if (c.result.chunk_id, c.start) in taken), good[0] if good else None)
+        # a unit already quoted for an earlier ask that answers this one too is referred to, not repeated; one
+        # figure cannot answer two asks for figures
+        reusable = [c for c in good if (c.result.chunk_id, c.start) in taken
+                    and (ask.kind != "figure" or _quantities(c.quote) >= 2)]
+        unit = reusable[0] if reusable else next((c for c in good if (c.result.chunk_id, c.start) not in taken),
+                                                 good[0] if good else None)
         if unit is not None:
             taken.add((unit.result.chunk_id, unit.start))
         out.append(_Finding(ask, sub, unit=unit, ranked=ranked))

@@ -68,6 +68,7 @@ class QueryPlan:
     asks: tuple[tuple[Ask, "QueryPlan"], ...] = ()  # each ask with its own plan (the first MAX_ASKS)
     kind: str = "other"  # the kind of answer expected (retrieval.asks.KINDS)
     own_text: str = ""  # an ask's own words, when its search text also borrows the ask before's
+    folded: str = ""  # the text folded, typos corrected: what the question words are read from
     extra_asks: tuple[str, ...] = ()  # asks beyond MAX_ASKS: the officer is asked to send them separately
 
 
@@ -273,7 +274,7 @@ def vocabulary_of(entries: Sequence[CatalogueEntry]) -> Vocabulary:
 
 def _parse_one(text: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str],
                known_numbers: Iterable[str], today: date, as_of: date | None, original: str | None) -> QueryPlan:
-    folded = fold(text)
+    folded = vocabulary_of(entries).correct(fold(text))  # "bao nhiu" is read as "bao nhieu"
     known = {number_key(n): n for n in known_numbers if n}
     numbers = resolve_numbers(text, folded, entries, known)
     asked, period, year = _as_of(text, folded, today)
@@ -282,7 +283,7 @@ def _parse_one(text: str, entries: Sequence[CatalogueEntry], abbreviations: dict
     criterion = _criterion(folded, _criteria_set(entries, new_set))
     expansions = _expansions(text, abbreviations, criterion, numbers)
     search_text = " ".join([text, *expansions])
-    return QueryPlan(original=text if original is None else original, text=text, search_text=search_text,
+    return QueryPlan(original=text if original is None else original, text=text, search_text=search_text, folded=folded,
                      unaccented=not has_diacritics(text), numbers=tuple(numbers), criterion=criterion,
                      as_of=as_of or asked or today, as_of_source=source, period=period, year=year,
                      wants_quantity=any(w in folded + " " for w in _QUANTITY),

@@ -36,7 +36,8 @@ W_RANK = 0.1  # divided by 1 + the chunk's retrieval rank: the retriever's order
 W_COUNTED_FIGURE = 0.25  # "bao nhiêu xã" and the sentence counts communes: the figure asked for
 W_FIGURE = 0.1  # a figure question and the sentence states some figure
 W_NAMED_DOCUMENT = 0.1  # the sentence's document is one the question names
-PENALTY_CARD = 0.05  # a catalogue card is our summary: a document's own sentence wins a tie
+PENALTY_CARD = 0.05  # a catalogue card is our summary: a document's own sentence wins a tie (so does a
+# document's own sentence over the "Tóm tắt:" line a collected file starts with)
 PENALTY_SHORT = 0.05  # a fragment (a heading, "Điều 5.") rarely answers alone...
 UNUSABLE = 2  # staleness of a document that cannot answer: not yet in force, another period, superseded twice
 IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word found nowhere stays finite
@@ -76,8 +77,9 @@ class Candidate:
 
     @property
     def quote(self) -> str:
-        """The sentence, trimmed to a chat-sized quote around its focus."""
-        text = self.result.text[self.start:self.end]
+        """The sentence (a line wrapped inside it joined with a space), trimmed to a chat-sized quote around its
+        focus."""
+        text = self.result.text[self.start:self.end].replace("\n", " ")
         if len(text) <= QUOTE_CHARS:
             return text
         begin = max(0, min(self.focus - QUOTE_CHARS // 3, len(text) - QUOTE_CHARS))
@@ -231,7 +233,7 @@ def _score(q: _Question, r: SearchResult, rank: int, sentence: str, bag: set[str
     pair_share = sum(1 for a, b in q.pairs if f"{a} {b}" in words) / (len(q.pairs) or 1)
     score = (W_OWN * own + W_SUPPORT * support + W_NEAR * near + W_PAIRS * pair_share + W_RANK / (1 + rank)
              + ((W_COUNTED_FIGURE if q.unit else W_FIGURE) if q.plan.wants_quantity and has_figure else 0.0)
-             - (PENALTY_CARD if r.kind == "catalogue" else 0.0)
+             - (PENALTY_CARD if r.kind == "catalogue" or sentence.startswith("Tóm tắt:") else 0.0)
              - (PENALTY_SHORT if len(sentence) < SHORT_CHARS else 0.0)
              + (W_NAMED_DOCUMENT if r.number in q.plan.numbers else 0.0))
     return support, score
@@ -263,8 +265,8 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         own = set(_words(plan.own_text))
         weights = {t: w if t in own else w * CONTEXT_WEIGHT for t, w in weights.items()}
     q = _Question(plan, weights, sum(weights.values()) or 1.0, list(zip(terms, terms[1:])),
-                  any(w in fold(plan.text) for w in _DATE_WORDS), supported_numbers([plan.text, *plan.numbers]),
-                  _unit_pattern(plan.text))
+                  any(w in (plan.folded or fold(plan.text)) for w in _DATE_WORDS),
+                  supported_numbers([plan.text, *plan.numbers]), _unit_pattern(plan.folded or plan.text))
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
     headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
     chunks = [set(_words(r.text)) for r in results]

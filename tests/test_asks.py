@@ -157,3 +157,15 @@ def test_a_list_item_answers_with_the_lead_in_it_continues_and_negation_does_not
     a = answer("Năm 2031 Hòa Bình Xanh có bao nhiêu huyện được công nhận đạt chuẩn?", [chunk(text, title="Kế hoạch")])
     assert a.answered and a.citations[0].quote == "1 huyện được công nhận đạt chuẩn NTM;"
     assert len(split_asks("Mục tiêu 2031: không còn xã dưới bao nhiêu tiêu chí?")) == 1
+
+
+def test_a_sentence_wrapped_over_lines_is_one_unit_and_a_reused_quote_needs_two_figures_for_two_figure_asks():
+    wrapped = ("Công trình do Ủy ban nhân dân cấp xã làm chủ đầu tư mà huyện cũ chưa bố trí đủ phần đối\n"
+               "ứng thì thành phố Đồi Mây xem xét hỗ trợ có mục tiêu.\nKhoản 2")
+    a = answer("Ở thành phố Đồi Mây, huyện cũ chưa bố trí đủ phần đối ứng thì thành phố xử lý thế nào?",
+               [chunk(wrapped, title="Đồi Mây")])
+    assert a.answered and a.citations[0].quote.endswith("xem xét hỗ trợ có mục tiêu.")
+    one_figure = "Năm 2031, tỉnh Hòa Bình Xanh phấn đấu công nhận thêm 12 xã đạt chuẩn nông thôn mới."
+    b = answer("Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn, trong đó bao nhiêu xã nâng cao?",
+               [chunk(one_figure, title="Hòa Bình Xanh")])
+    assert "xem trích dẫn [1]" not in b.text
