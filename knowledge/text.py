@@ -1,5 +1,5 @@
 """Vietnamese text primitives shared by every floor: the NFC entry point, the one diacritic fold, and the
-one list-marker pattern."""
+one list-marker pattern, the upper-case letters."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import unicodedata
 # A list item's number or letter and its closing "." or ")": "2.", "1.2.", "a)", "đ.", "IV.". Callers
 # anchor it and add what may stand around it (a unit word before it, spaces or bullets).
 LIST_MARKER = r"(?:\d{1,3}(?:\.\d{1,3})*|[a-zđ]|[IVXLC]{1,6})[.)]"
+# Upper-case Latin letters with every Vietnamese mark, as a regex class body ("À-Ỹ" would also take "á", "ờ"…).
+UPPER = "".join(sorted({c for c in map(chr, range(0x41, 0x1EFA)) if c.isupper() and c.isalpha()
+                        and unicodedata.normalize("NFD", c)[0] in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" or c == "Đ"}))
 
 
 class _FoldTable(dict):

@@ -37,7 +37,7 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "kh nao", "qd so may", "so bao nhieu")),
     ("figure", ("bao nhieu", "may ", "ty le", "muc nao", "toi thieu", "toi da", "bao lau", "so luong", "may phan")),
     ("steps", ("thu tuc", "trinh tu", "ho so", "dieu kien", "cac buoc", "quy trinh", "can nhung gi",
-               "lam the nao", "lam sao", "nhu the nao", "ra sao", "cach nao", "phai lam gi")),
+               "lam the nao", "lam sao", "nhu the nao", "ra sao", "the nao", "xu ly sao", "cach nao", "phai lam gi")),
     ("list", ("nhung xa nao", "nhung huyen nao", "xa nao", "huyen nao", "tinh nao", "nhung gi", "gom nhung",
               "gom gi", "nhung nao", "cac nao", "danh sach", "ke ten", "nhom nao", "nhung noi dung")),
     ("definition", ("la gi", "nghia la", "hieu the nao", "duoc hieu")),
@@ -76,8 +76,29 @@ class Ask:
     own_terms: tuple[str, ...]  # folded content words of the ask itself: a quote must be about them
 
 
-def _mask(folded: str) -> str:
-    """Fillers blanked out with spaces, so offsets in the folded text stay those of the original."""
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of two or more adjacent title-case words ("Đồi Mây", "Bến Tre"): names, whatever they spell."""
+    spans, run = [], []
+    for m in re.finditer(r"[^\W\d_]+", text):
+        w = m.group(0)
+        titled = w[:1].isupper() and (len(w) == 1 or w[1:].islower())
+        if titled and run and not text[run[-1].end():m.start()].isspace():
+            spans += [(run[0].start(), run[-1].end())] if len(run) > 1 else []
+            run = []
+        if titled:
+            run.append(m)
+            continue
+        spans += [(run[0].start(), run[-1].end())] if len(run) > 1 else []
+        run = []
+    return spans + ([(run[0].start(), run[-1].end())] if len(run) > 1 else [])
+
+
+def _mask(text: str) -> str:
+    """The text folded, with fillers and names blanked out ("Đồi Mây" holds no "mấy"); offsets stay those of the
+    original."""
+    folded = fold(text)
+    for a, b in _name_spans(text):
+        folded = folded[:a] + " " * (b - a) + folded[b:]
     return _FILLER.sub(lambda m: " " * len(m.group(0)), folded)
 
 
@@ -97,7 +118,7 @@ def content_terms(folded: str) -> list[str]:
 
 def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]:
     """(start, end) spans of the message that ask something; a span that asks nothing joins its neighbour."""
-    folded = _mask(fold(text))
+    folded = _mask(text)
 
     def _asks_here(piece: str) -> bool:
         piece = vocabulary.correct(piece) if vocabulary else piece
@@ -142,10 +163,10 @@ def split_asks(text: str, vocabulary: "Vocabulary | None" = None) -> list[Ask]:
     """The asks of a normalised message, in order (every one; callers answer the first MAX_ASKS)."""
     asks: list[Ask] = []
     for s, e in _pieces(text, vocabulary):
-        masked = _mask(fold(text[s:e]))
+        masked = _FILLER.sub(lambda m: " " * len(m.group(0)), fold(text[s:e]))  # fillers only: names stay
         s += len(masked) - len(masked.lstrip(" ,.;:!?-"))  # a greeting before the ask is not shown with it
         own = text[s:e].strip(" ,.;:!?-")
-        folded = _mask(fold(own)).strip()
+        folded = _mask(own).strip()
         corrected = vocabulary.correct(folded) if vocabulary else folded
         kind, terms = ask_kind(corrected), content_terms(corrected)
         own_words = content_terms(_CUES.sub(" ", corrected))  # "bởi văn bản nào": "văn bản" is the cue, not a topic

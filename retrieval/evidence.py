@@ -12,7 +12,7 @@ from typing import Iterable
 
 from knowledge.catalogue import number_key
 from knowledge.dates import ANY_DATE, iso
-from knowledge.text import LIST_MARKER, nfc
+from knowledge.text import LIST_MARKER, UPPER, nfc
 from retrieval.sparse import DOC_NUMBER_RE
 
 
@@ -47,8 +47,8 @@ class Answer:
 # single break inside a sentence wrapped onto the next line ("… chưa bố trí đủ phần đối\nứng …": the next line
 # starts in lower case, is no list item, and the line before ends without punctuation).
 # A colon does not end a sentence: "tiêu chí số 17: Môi trường…" must stay whole.
-_SENT_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-Ỹ0-9\-–•+])|(?<=;)\s+"
-                       r"|(?<![.!?…;:,\s])\n(?![a-zà-ỹđ][\w]*\s)(?!\n)|\n{2,}|(?<=[.!?…;:,])\n", re.UNICODE)
+_SENT_END = re.compile(rf"(?<=[.!?…])\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
+                       rf"|(?<![.!?…;:,\s])\n(?!(?![{UPPER}])[^\W\d_]+\s)(?!\n)|\n{{2,}}|(?<=[.!?…;:,])\n", re.UNICODE)
 
 
 _MARKER = re.compile(rf"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?{LIST_MARKER}")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from knowledge.dates import ANY_DATE
-from knowledge.text import LIST_MARKER
+from knowledge.text import LIST_MARKER, UPPER
 from retrieval.sparse import DOC_NUMBER_RE
 
-_NAME = r"[A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*)*"
+_NAME = rf"[{UPPER}]\w*(?: [{UPPER}]\w*)*"
 # "Phú Tân (huyện Châu Thành), Vị Bình (huyện Vị Thủy)": two or more names in a row
 _NAMES = re.compile(rf"{_NAME}(?: \([^)]*\))?\s*[,;]\s*(?:và\s+)?{_NAME}")
 _PERSON = re.compile(rf"\b(?:ông|bà|đồng chí|Thứ trưởng|Bộ trưởng|Chủ tịch|Phó Chủ tịch|Thủ tướng|Phó Thủ tướng|"
