@@ -96,7 +96,7 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
 def _mask(text: str) -> str:
     """The text folded, with fillers and names blanked out ("Đồi Mây" holds no "mấy"); offsets stay those of the
     original."""
-    folded = fold(text)
+    folded = re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(text))  # "kí" and "ký" are both written
     for a, b in _name_spans(text):
         folded = folded[:a] + " " * (b - a) + folded[b:]
     return _FILLER.sub(lambda m: " " * len(m.group(0)), folded)

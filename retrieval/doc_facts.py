@@ -6,6 +6,7 @@ A field the catalogue leaves empty is reported as not recorded, never guessed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
@@ -45,7 +46,7 @@ class DocFact:
 
 def asked_field(ask: Ask) -> str | None:
     """The catalogue field an ask is about (status, effective, signed, signer, issuer), or None."""
-    folded = fold(ask.text)
+    folded = re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(ask.text))  # "kí" and "ký" are both written
     if ask.kind == "status":
         return "status"
     for name, words in _FIELD_WORDS:

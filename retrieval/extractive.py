@@ -139,7 +139,7 @@ def _find(plan: QueryPlan, results: Sequence[SearchResult], catalogue: Sequence[
         if per_ask:  # the ask's own search first (its order is the ask's relevance), then the message's
             own = {r.chunk_id for r in per_ask[i]}
             evidence = [*per_ask[i], *(r for r in results if r.chunk_id not in own)]
-        if (fact := _fact(ask, sub, catalogue, cards)) is not None:
+        if (fact := _fact(ask, sub, catalogue, cards)) is not None:  # an empty field is said so, never guessed
             out.append(_Finding(ask, sub, fact=fact))
             continue
         words = _distinctive(ask, asks) if len(asks) > 1 else set()

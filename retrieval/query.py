@@ -19,6 +19,7 @@ from retrieval.sparse import DOC_NUMBER_RE
 _TYPE_WORDS = words_pattern(TYPED_NUMBER_CODES)
 # "cv 267", "QĐ số 318", "quyết định 18/2022", "TT 05/2022/TT-BNNPTNT" (folded, lower case)
 _TYPED_NUMBER = re.compile(r"\b(?:" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?\d{1,5}(?:\s*/\s*(?:19|20)\d\d)?(?:[/-][\w/-]+)?\b")
+_GENERIC_NUMBER = re.compile(r"\b(?:van ban|vb)\s*(?:so\s*)?(\d{2,5})\b(?!\s*/)")
 _CRITERION = re.compile(r"\b(?:tieu\s*chi|tc)\s*(?:so\s*|thu\s*)?(\d{1,2})\b")
 _PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*((?:19|20)\d\d)\b")
 _YEAR = re.compile(r"\bnam\s+((?:19|20)\d\d)\b")
@@ -105,6 +106,10 @@ def resolve_numbers(text: str, folded: str, entries: Sequence[CatalogueEntry],
         if number is None and cand in typed:
             number = _typed_known(cand, known)
         if number and number not in found:
+            found.append(number)
+    for m in _GENERIC_NUMBER.finditer(folded):  # "văn bản 5424": the one document with that number, if one
+        hits = {n for n in [*(e.number for e in entries), *known.values()] if number_key(n).startswith(m.group(1) + "/")}
+        if len(hits) == 1 and (number := hits.pop()) not in found:
             found.append(number)
     return found
 

@@ -175,3 +175,9 @@ def test_a_place_name_is_not_read_as_a_question_word_and_capitals_still_ask():
     assert [a.kind for a in split_asks("Ở thành phố Đồi Mây, huyện cũ chưa bố trí đủ vốn thì xử lý thế nào?")] \
         == ["steps"]  # "Mây" folds to "may" (mấy), but it is part of a name
     assert split_asks("BỘ TIÊU CHÍ XÃ NTM CÓ BAO NHIÊU TIÊU CHÍ")[0].kind == "figure"
+
+
+def test_a_document_named_as_van_ban_and_its_signer_asked_with_ki_are_understood():
+    a = answer("van ban 5424 ki ngay nao, co quan nao ban hanh", [chunk(HOA_BINH_XANH)], cards=by_card)
+    entry = find_entry(ENTRIES, "5424/BNN-VPĐP")
+    assert a.answered and "09/08/2023" in a.text and entry.issuer in a.text
