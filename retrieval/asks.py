@@ -28,7 +28,7 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                 "sua boi", "bi thay", "thay boi")),
     ("date", ("ngay nao", "ngay bao nhieu", "ngay may", "khi nao", "bao gio", "tu ngay", "ngay may", "nam nao", "luc nao", "thoi diem nao",
               "ky ngay", "ban hanh ngay", "hieu luc tu", "thang nao", "han chot", "thoi han")),
-    ("person", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la", "ai chu tri", "ai phu trach")),
+    ("person", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la", "ai chu tri", "ai phu trach", "nao ky")),
     ("office", ("co quan nao", "ai ban hanh", "do ai", "ai quy dinh", "don vi nao", "cap nao", "ai cong nhan", "ai tham dinh",
                 "ai xet", "ai quyet dinh", "co quan ban hanh")),
     ("document", ("van ban nao", "quyet dinh nao", "nghi dinh nao", "thong tu nao", "cong van nao", "ke hoach nao",

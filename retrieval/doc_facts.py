@@ -29,7 +29,7 @@ _LINES = {"signer": "Người ký:", "issuer": "Cơ quan ban hành:", "signed": 
 _FIELD_WORDS = (("effective", ("hieu luc tu", "co hieu luc", "ap dung tu", "hieu luc ngay", "hieu luc khi nao")),
                 ("signed", ("ky ngay", "ngay ky", "ban hanh ngay", "ngay ban hanh", "thong qua ngay", "ky khi nao",
                             "ban hanh khi nao", "ky luc nao")),
-                ("signer", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la nguoi ky")),
+                ("signer", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la nguoi ky", "nao ky")),
                 ("issuer", ("ai ban hanh", "co quan nao ban hanh", "co quan ban hanh", "don vi nao ban hanh",
                             "do ai ban hanh", "cap nao ban hanh", "ban hanh boi")))
 

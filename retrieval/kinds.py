@@ -34,3 +34,8 @@ def kind_fits(kind: str, unit: str) -> bool:
     if kind == "steps":
         return bool(_ITEM.match(unit)) or unit.count(";") + unit.count(",") >= 3
     return False
+
+
+def may_answer(kind: str, unit: str) -> bool:
+    """Whether a unit can answer an ask of this kind at all: a list ask needs a unit that enumerates something."""
+    return kind != "list" or bool(re.search(r"[,;:]| và ", unit))

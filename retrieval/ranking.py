@@ -16,7 +16,7 @@ from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold
 from retrieval.evidence import stated_numbers, supported_numbers
-from retrieval.kinds import kind_fits
+from retrieval.kinds import kind_fits, may_answer
 from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
 from retrieval.search import SearchResult
@@ -288,5 +288,6 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
 def answers(c: Candidate, plan: QueryPlan) -> bool:
     """Whether a sentence answers the question by itself (or with its headings)."""
     # A sentence that is itself a question (an FAQ heading, a table of questions) answers nothing.
-    return (c.support >= (SUPPORT_MIN_FIT if c.fits and plan.kind in FIT_KINDS else SUPPORT_MIN) and c.entity_ok and c.stale < UNUSABLE and "?" not in c.quote
+    return (c.support >= (SUPPORT_MIN_FIT if c.fits and plan.kind in FIT_KINDS else SUPPORT_MIN) and c.entity_ok
+            and may_answer(plan.kind, c.quote) and c.stale < UNUSABLE and "?" not in c.quote
             and (c.has_quantity or not plan.wants_quantity))

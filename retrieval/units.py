@@ -24,9 +24,15 @@ _NOT_AN_ANSWER = re.compile(r"\.(?:txt|md)\b|phần còn lại không có|hết 
                             r"|\([\w.]+\.vn\))")
 
 
+# "… là do: Thực [...]": a lead-in whose list was not collected (a cut after a stated figure still answers)
+_CUT_OFF = re.compile(r":\s*(?:\S+\s*){0,3}(?:\[\.\.\.\]|\[…\])\W*$")
+
+
 def never_answers(unit: str) -> bool:
-    """Whether a unit is preamble, title, chrome or an address, or a short fragment without a figure."""
-    return bool(_NOT_AN_ANSWER.search(unit)) or len(unit) < SHORT_CHARS and not re.search(r"\d", unit)
+    """Whether a unit is preamble, title, chrome or an address, a short fragment without a figure, or a lead-in
+    whose continuation is missing."""
+    return (bool(_NOT_AN_ANSWER.search(unit) or _CUT_OFF.search(unit))
+            or len(unit) < SHORT_CHARS and not re.search(r"\d", unit))
 
 
 def _card_meta_line(text: str, start: int) -> bool:

@@ -181,3 +181,11 @@ def test_a_document_named_as_van_ban_and_its_signer_asked_with_ki_are_understood
     a = answer("van ban 5424 ki ngay nao, co quan nao ban hanh", [chunk(HOA_BINH_XANH)], cards=by_card)
     entry = find_entry(ENTRIES, "5424/BNN-VPĐP")
     assert a.answered and "09/08/2023" in a.text and entry.issuer in a.text
+
+
+def test_a_list_ask_needs_a_unit_that_lists_and_a_lead_in_whose_list_is_missing_is_no_answer():
+    heading = chunk("Chương trình Hòa Bình Xanh có 06 nhóm sản phẩm theo chương trình mỗi xã một sản phẩm.",
+                    title="OCOP Hòa Bình Xanh")
+    assert not answer("Chương trình Hòa Bình Xanh có 06 nhóm sản phẩm gồm những nhóm nào?", [heading]).answered
+    cut = chunk("Tỉnh Hòa Bình Xanh chỉ ban hành một bộ tiêu chí xã nông thôn mới là do: Thực [...]", title="Tin")
+    assert not answer("Vì sao tỉnh Hòa Bình Xanh chỉ ban hành một bộ tiêu chí xã nông thôn mới?", [cut]).answered
