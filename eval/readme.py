@@ -30,18 +30,24 @@ def results_table(runs: Sequence[dict]) -> str:
                        "|---|---|---|---|---|---|---|---|---|---|")
         for mode in info["modes"]:
             s = r["summary"][mode]
-            o, label = s["overall"], f"**{mode}**" if mode == info["main_mode"] else mode
+            label = f"**{mode}**" if mode == info["main_mode"] else mode
             p95 = _f(s["latency"].get("p95"), 0)
-            if kind == "alqac":
-                cells = [o.get("recall@1"), o.get("recall@5"), o.get("recall@10"), o.get("mrr@10"),
-                         o.get("ndcg@10"), s.get("alqac_macro_f2")]
-            else:
-                cells = [o.get("recall@1"), o.get("recall@5"), o.get("mrr@10"), o.get("citation_precision"),
-                         o.get("citation_recall"), o.get("fact_recall"), s["refusal"].get("refusal_recall"),
-                         o.get("invented_number_rate")]
-            out.append(f"| {label} | " + " | ".join(_f(c) for c in cells) + f" | {p95} |")
+            # a split set shows its frozen test part first (the number to trust), then the dev part it was tuned on
+            parts = [(f"{label} · test part (frozen, {o['n']} q)" if sp == "test" else f"{label} · dev part ({o['n']} q)",
+                      o, o["refusal"]) for sp, o in sorted((s.get("by_split") or {}).items(), key=lambda x: x[0] != "test")]
+            for name, o, refusal in parts or [(label, s["overall"], s["refusal"])]:
+                out.append(f"| {name} | " + " | ".join(_f(c) for c in _cells(kind, o, refusal, s)) + f" | {p95} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _cells(kind: str, o: dict, refusal: dict, s: dict) -> list:
+    if kind == "alqac":
+        return [o.get("recall@1"), o.get("recall@5"), o.get("recall@10"), o.get("mrr@10"), o.get("ndcg@10"),
+                s.get("alqac_macro_f2")]
+    return [o.get("recall@1"), o.get("recall@5"), o.get("mrr@10"), o.get("citation_precision"),
+            o.get("citation_recall"), o.get("fact_recall"), refusal.get("refusal_recall"),
+            o.get("invented_number_rate")]
 
 
 def update_readme(readme: Path, runs: Sequence[dict]) -> None:

@@ -189,3 +189,20 @@ def test_dev_set_does_not_copy_runs_of_the_sources(shared_dir, dev_items):
                 if any(run in windows[s] for s in item.expected_sources):
                     copied.append(f"{item.id} {field}: {run}")
     assert copied == []
+
+
+OFFICER_SET = REPO / "eval" / "datasets" / "ntm_officer.jsonl"
+
+
+@pytest.mark.shared
+def test_officer_set_validates_is_written_as_officers_type_and_keeps_its_frozen_test_part(shared_dir):
+    items = load_dataset(OFFICER_SET)
+    assert validate_dataset(items, shared_dir / "corpus") == []
+    n = len(items)
+    share = lambda tag: sum(tag in i.tags for i in items) / n  # noqa: E731
+    assert n >= 150 and share("multi_ask") >= 0.35 and share("no_diacritics") >= 0.15 and share("typo") >= 0.10
+    assert sum(not i.answerable for i in items) / n >= 0.15
+    assert all(i.split in ("dev", "test") for i in items)
+    # the split recorded in the file is the one eval.split drew (seed 11), so it was never edited by hand
+    from eval.split import assign_splits
+    assert [i.split for i in items] == assign_splits(n)
