@@ -12,6 +12,7 @@ from knowledge.catalogue import CatalogueEntry, find_entry, number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
 from knowledge.text import fold
+from retrieval.places import has_diacritics, place_names  # noqa: F401 (has_diacritics is part of query's API)
 from retrieval.asks import KIND_CUES, MAX_ASKS, Ask, Vocabulary, split_asks
 from retrieval.question import normalise_question
 from retrieval.sparse import DOC_NUMBER_RE
@@ -30,14 +31,7 @@ _NOW = ("hien nay", "hien tai", "hien hanh", "bay gio", "moi nhat", "dang ap dun
 # Questions asking for a figure: the answer must then quote a sentence that states one.
 _QUANTITY = ("bao nhieu", "toi thieu", "toi da", "bao lau", "may ", "so luong", "ngay nao", "khi nao", "bao gio",
              "thoi han", "nam nao")
-_REGION_WORDS = ("dong bang", "trung du", "trung bo", "tay nguyen", "dong nam bo", "mien nui")
-_PLACE_LEADS = ("tinh", "huyen", "xa", "thanh pho", "tp", "thi xa", "phuong", "quan")
 _NEW_SET = ("bo tieu chi moi", "51/2025", "qd 51", "quyet dinh 51")
-
-
-def has_diacritics(text: str) -> bool:
-    """True when any letter carries a Vietnamese mark or is đ."""
-    return fold(text) != text.lower()
 
 
 @dataclass(frozen=True)
@@ -156,66 +150,6 @@ def _criterion(folded: str, decision: CatalogueEntry | None) -> Criterion | None
     return None
 
 
-def _capitalised_names(piece: str, abbreviations: dict[str, str], generic: list[str]) -> list[tuple[str, ...]]:
-    """Runs of capitalised words in one clause ("Hà Tĩnh", "xã Thọ Điền"), and region abbreviations ("ĐBSCL")."""
-    found: list[tuple[str, ...]] = []
-    words = list(re.finditer(r"[\wĐđ&-]+", piece))
-    run: list[str] = []
-    for i, m in enumerate(words + [None]):
-        w = m.group(0) if m else ""
-        if w[:1].isupper() and w[1:].islower() and not w[:1].isdigit():
-            run.append(w)
-            continue
-        if run:
-            lead = [fold(x.group(0)) for x in words[max(0, i - len(run) - 2): i - len(run)]]
-            placed = bool(lead) and (lead[-1] in _PLACE_LEADS or " ".join(lead[-2:]) in _PLACE_LEADS)
-            if len(run) > 1 and fold(run[0]) in _PLACE_LEADS:  # "Xã Thọ Điền" at the start of a sentence
-                run, placed = run[1:], True
-            name = " ".join(run)
-            if (len(run) >= 2 or placed) and not any(fold(name) in g for g in generic):
-                found.append((name,))
-            run = []
-        expansion = abbreviations.get(fold(w).upper()) if w.isupper() else None
-        if expansion and any(r in fold(expansion) for r in _REGION_WORDS):
-            found.append((w, expansion))
-    return found
-
-
-def _entities(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...]]:
-    """Place and proper names in the question ("Bến Tre", "Hà Tĩnh", "ĐBSCL") that an answer must be about."""
-    generic = [fold(v) for v in abbreviations.values()]
-    found: list[tuple[str, ...]] = []
-    for piece in re.split(r"[,;:()?!.]", text):  # "Đan Trường, Quang Thọ" are two names, not one
-        found += _capitalised_names(piece, abbreviations, generic)
-    folded = " ".join(re.findall(r"\w+", fold(text)))
-    found += [(name,) for name in _lowercase_places(text) if not any(fold(a) == name for alts in found for a in alts)]
-    for key, expansion in abbreviations.items():  # regions written out, with or without diacritics
-        name = " ".join(re.findall(r"\w+", fold(expansion)))
-        if any(r in name for r in _REGION_WORDS) and re.search(rf"\b{name}\b", folded) \
-                and not any(expansion in alts for alts in found):
-            found.append((expansion, key))
-    return found
-
-
-# Words that follow "xã", "huyện", "tỉnh" without being a place name ("xã nhóm 1", "tỉnh hoàn thành", "huyện nào").
-_NOT_PLACE = frozenset("ntm sau sap nhap xep nhom hien thi da bi phai la thuoc nay do khac nao co duoc moi cu va con tren "
-                       "toan ca trong ngoai cua cho ve khong chua the vay nhieu may bao so doan tai de can tu o dang "
-                       "nam giai thon".split())
-_NOT_PLACE_PAIRS = frozenset({"nong thon", "dat chuan", "nang cao", "kieu mau", "dac biet", "kho khan", "mien nui",
-                              "hoan thanh", "bien gioi", "lien ke", "ket qua", "doan the", "an toan", "vung cao"})
-_LEAD = re.compile(r"\b(?:tinh|huyen|xa|thanh pho|tp|thi xa|phuong|quan)\s+([a-z]+)\s+([a-z]+)\b")
-
-
-def _lowercase_places(text: str) -> list[str]:
-    """Place names in a message typed without diacritics, after their level ("tinh quang tri", "xa chieng sinh");
-    a message with diacritics capitalises its names, which `_entities` reads instead."""
-    if has_diacritics(text):
-        return []
-    lower = " ".join(re.findall(r"\w+", text.lower()))
-    return [f"{a} {b}" for a, b in _LEAD.findall(fold(lower))
-            if a not in _NOT_PLACE and b not in _NOT_PLACE and f"{a} {b}" not in _NOT_PLACE_PAIRS]
-
-
 def understand(question: str, entries: Sequence[CatalogueEntry], abbreviations: dict[str, str], *,
                known_numbers: Iterable[str] = (), today: date | None = None, as_of: date | None = None) -> QueryPlan:
     """Parse a question as typed: it is normalised here (NFC, single spaces), then read by `parse_question`."""
@@ -254,7 +188,7 @@ def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequenc
     if plan.as_of_source == "today" and message.as_of_source != "today":
         plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
                        year=message.year)
-    own = _entities(ask.text, abbreviations)
+    own = place_names(ask.text, abbreviations)
     if own:  # "… còn tỉnh Sơn Lâm thì sao?": the place it names, not the one before's
         plan = replace(plan, entities=tuple(own))
     return replace(plan, wants_quantity=plan.wants_quantity and ask.kind in ("figure", "date", "other"),
@@ -292,7 +226,7 @@ def _parse_one(text: str, entries: Sequence[CatalogueEntry], abbreviations: dict
                      unaccented=not has_diacritics(text), numbers=tuple(numbers), criterion=criterion,
                      as_of=as_of or asked or today, as_of_source=source, period=period, year=year,
                      wants_quantity=any(w in folded + " " for w in _QUANTITY),
-                     entities=tuple(_entities(text, abbreviations)),
+                     entities=tuple(place_names(text, abbreviations)),
                      unresolved=tuple(n for n in (m.group(0) for m in DOC_NUMBER_RE.finditer(text))
                                       if not resolve_numbers(n, fold(n), entries, known)))
 
