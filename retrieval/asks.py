@@ -20,14 +20,15 @@ DEPENDENT_TERMS = 2  # an ask with at most this many content words of its own le
 TYPO_MIN_CHARS = 4  # shorter words are too often real syllables one edit from another ("tre", "te")
 TYPO_MIN_COUNT = 2  # a correction must be a word seen at least this often in the vocabulary
 
-# Kinds of answer an ask expects, with the folded phrases that announce them, in the order they are tried:
+# Kinds of answer an ask expects, with the folded interrogative phrases that announce them (never plain nouns
+# such as "thời hạn", "số lượng", "tối thiểu", which a statement uses too), in the order they are tried:
 # a status ask ("còn hiệu lực không") is not a yes/no ask, a signer ask ("ai ký") not a document ask.
 KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("status", ("con hieu luc", "het hieu luc", "hieu luc khong", "hieu luc chua", "con ap dung", "con dung",
                 "sua doi", "thay the", "bai bo", "bi huy", "con gia tri", "bi sua", "da sua", "duoc sua", "sua lan",
                 "sua boi", "bi thay", "thay boi")),
-    ("date", ("ngay nao", "ngay bao nhieu", "ngay may", "khi nao", "bao gio", "tu ngay", "ngay may", "nam nao", "luc nao", "thoi diem nao",
-              "ky ngay", "ban hanh ngay", "hieu luc tu", "thang nao", "han chot", "thoi han")),
+    ("date", ("ngay nao", "ngay bao nhieu", "ngay may", "khi nao", "bao gio", "nam nao", "luc nao", "thoi diem nao",
+              "ky ngay", "ban hanh ngay", "hieu luc tu", "thang nao", "han chot la", "thoi han la")),
     ("person", ("ai ky", "nguoi ky", "ky boi ai", "do ai ky", "ai la", "ai chu tri", "ai phu trach", "nao ky")),
     ("office", ("co quan nao", "ai ban hanh", "do ai", "ai quy dinh", "don vi nao", "cap nao", "ai cong nhan", "ai tham dinh",
                 "ai xet", "ai quyet dinh", "co quan ban hanh")),
@@ -35,7 +36,7 @@ KIND_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "nghi quyet nao", "so hieu", "so may", "can cu nao", "quy dinh o dau", "o dau quy dinh",
                   "theo van ban", "van ban gi", "quyet dinh gi", "qd nao", "cv nao", "nq nao", "nd nao", "tt nao",
                   "kh nao", "qd so may", "so bao nhieu")),
-    ("figure", ("bao nhieu", "may ", "ty le", "muc nao", "toi thieu", "toi da", "bao lau", "so luong", "may phan")),
+    ("figure", ("bao nhieu", "may ", "muc nao", "bao lau", "may phan")),
     ("steps", ("thu tuc", "trinh tu", "ho so", "dieu kien", "cac buoc", "quy trinh", "can nhung gi",
                "lam the nao", "lam sao", "nhu the nao", "ra sao", "the nao", "xu ly sao", "cach nao", "phai lam gi")),
     ("list", ("nhung xa nao", "nhung huyen nao", "xa nao", "huyen nao", "tinh nao", "nhung gi", "gom nhung",
@@ -60,6 +61,12 @@ _HARD = re.compile(r"[?;\n]+")
 # ("còn" only after a comma: "không còn xã nào dưới 15 tiêu chí" is one ask.)
 _SOFT = re.compile(r",?\s+(?:trong do|va|dong thoi|ngoai ra|them nua)\s+|,\s+(?:con\s+)?")
 _LEANS = re.compile(r"^(?:trong do|con|va|the|vay|thi)\b|thi sao$|the nao$|thi the nao$")
+# What makes a clause a question of its own, so a message splits there (a kind cue such as "hồ sơ" or "sửa đổi" is
+# also a plain noun in a statement, and does not)
+_INTERROGATIVE = re.compile(r"(?<!\w)(?:nao|gi|bao nhieu|may|ai|o dau|tu dau|ra sao|vi sao|tai sao|lam sao|the nao|"
+                            r"bao gio|bao lau|co phai|phai khong|duoc khong|dung khong)(?!\w)")
+# "người nào", "bất kỳ hình thức nào", "nếu bên nào …": indefinite, as statutes word their conditions
+_INDEFINITE = re.compile(r"(?<!\w)(?:bat ky\b[^,;?]*?\bnao|(?:nguoi|to chuc|ca nhan) nao|neu\b[^,;?]*?\bnao)(?!\w)")
 _ELLIPSIS = re.compile(r"(?:thi sao|the nao|thi the nao)$")  # "còn huyện thì sao": asks what the ask before asked
 _QUESTION_WORDS = frozenset(
     "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon gom nhung "
@@ -121,8 +128,9 @@ def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]
     folded = _mask(text)
 
     def _asks_here(piece: str) -> bool:
-        piece = vocabulary.correct(piece) if vocabulary else piece
-        return ask_kind(piece) != "other" or bool(_ELLIPSIS.search(piece.strip()))
+        piece = _INDEFINITE.sub(" ", vocabulary.correct(piece) if vocabulary else piece)
+        return bool(_INTERROGATIVE.search(piece) or _YESNO_END.search(piece.strip(" ?.!,"))
+                    or _ELLIPSIS.search(piece.strip()))
 
     spans, start = [], 0
     for m in _HARD.finditer(folded):
@@ -138,9 +146,10 @@ def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]
         # A segment that asks nothing is the lead-in of the next one that asks ("phần ngân sách, lồng ghép, dân và
         # doanh nghiệp góp là bao nhiêu"), or, at the end, the tail of the one before.
         group_start = None
-        for a, b in segments:
+        for k, (a, b) in enumerate(segments):
             group_start = a if group_start is None else group_start
-            if _asks_here(folded[a:b]):
+            then_clause = k + 1 < len(segments) and folded[segments[k + 1][0]:segments[k + 1][1]].lstrip(" ,").startswith("thi ")
+            if _asks_here(folded[a:b]) and not then_clause:
                 out.append((group_start, b))
                 group_start = None
         if group_start is not None:

@@ -230,8 +230,8 @@ def _compose(plan: QueryPlan, findings: Sequence[_Finding], extra: Sequence[Cand
         if f.fact is not None and f.fact.recorded:
             card_lines.setdefault(f.fact.card.chunk_id, [])
             card_lines[f.fact.card.chunk_id] += [f.fact.quote] if f.fact.quote not in card_lines[f.fact.card.chunk_id] else []
-    for i, f in enumerate(findings, 1):
-        head = f"{i}. {f.ask.text}: " if many else ""
+    for f in findings:
+        head = f"• {f.ask.text}: " if many else ""  # a bullet, not "1.": the answer states no number of its own
         if f.fact is not None and f.fact.recorded:
             quote = " ".join(card_lines[f.fact.card.chunk_id])
             cit = cite(f.fact.card.chunk_id, lambda n, f=f, q=quote: _card_citation(n, f.fact, f.plan, q))

@@ -75,7 +75,8 @@ def test_two_asks_are_answered_from_two_documents_in_their_order():
     a = answer("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM? còn tỉnh Sơn Lâm thì sao?", results)
     assert a.answered
     first, second = a.text.split("\n")[:2]
-    assert first.startswith("1.") and "12 xã" in first and second.startswith("2.") and "9 xã" in second
+    assert first.startswith("• Tỉnh Hòa Bình Xanh") and "12 xã" in first
+    assert second.startswith("• còn tỉnh Sơn Lâm") and "9 xã" in second
     assert [c.quote for c in a.citations] == [HOA_BINH_XANH.split(" Các")[0], SON_LAM]
 
 
@@ -84,7 +85,7 @@ def test_an_ask_the_documents_do_not_answer_is_named_and_the_others_are_still_an
     a = answer("Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM, và bao nhiêu tỷ đồng vốn ngân sách?",
                results)
     assert a.answered and "12 xã" in a.text
-    assert "2. và bao nhiêu tỷ đồng vốn ngân sách: Tài liệu hiện có chưa nêu" in a.text
+    assert "• và bao nhiêu tỷ đồng vốn ngân sách: Tài liệu hiện có chưa nêu" in a.text
     assert len(a.citations) == 1
 
 
@@ -189,3 +190,9 @@ def test_a_list_ask_needs_a_unit_that_lists_and_a_lead_in_whose_list_is_missing_
     assert not answer("Chương trình Hòa Bình Xanh có 06 nhóm sản phẩm gồm những nhóm nào?", [heading]).answered
     cut = chunk("Tỉnh Hòa Bình Xanh chỉ ban hành một bộ tiêu chí xã nông thôn mới là do: Thực [...]", title="Tin")
     assert not answer("Vì sao tỉnh Hòa Bình Xanh chỉ ban hành một bộ tiêu chí xã nông thôn mới?", [cut]).answered
+
+
+def test_a_condition_and_its_consequence_or_a_statute_noun_do_not_make_two_asks():
+    assert len(split_asks("Người nào trồng từ 500 cây đến dưới 3.000 cây, thì bị phạt tù từ bao lâu đến bao lâu?")) == 1
+    assert len(split_asks("Thời hạn cấm cư trú là từ bao nhiêu năm, kể từ ngày chấp hành xong hình phạt tù?")) == 1
+    assert len(split_asks("Hồ sơ đề nghị công nhận gồm những gì, nộp cho cơ quan nào?")) == 2
