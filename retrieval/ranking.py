@@ -74,12 +74,15 @@ class Candidate:
     stale: int
     focus: int = 0  # offset in the sentence of what answers (the figure); a long quote is cut around it
     fits: bool = False  # holds the kind of answer the ask expects
+    header: str = ""  # a table row's header, quoted before the row
 
     @property
     def quote(self) -> str:
         """The sentence (a line wrapped inside it joined with a space), trimmed to a chat-sized quote around its
         focus."""
         text = self.result.text[self.start:self.end].replace("\n", " ")
+        if self.header:  # a table row: its cells joined like the header's, the header first
+            text = f"{self.header} … " + " | ".join(c.strip() for c in text.split("|") if c.strip())
         if len(text) <= QUOTE_CHARS:
             return text
         begin = max(0, min(self.focus - QUOTE_CHARS // 3, len(text) - QUOTE_CHARS))
@@ -253,11 +256,12 @@ def _entities_by_result(plan: QueryPlan, results: Sequence[SearchResult],
 def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
                    catalogue: Sequence[CatalogueEntry]) -> list[Candidate]:
     """Every sentence of the results, best first."""
-    spans, leads = [], []
+    spans, leads, shown = [], [], []
     for i, r in enumerate(results):
-        for (s, e), lead in evidence_units(r.text, r.kind == "catalogue"):
+        for (s, e), lead, header in evidence_units(r.text, r.kind == "catalogue"):
             spans.append((r, i, s, e))
             leads.append(set(_words(lead)))
+            shown.append(header)
     bags = [unit_words(r.text[s:e]) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
@@ -272,7 +276,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     chunks = [set(_words(r.text)) for r in results]
     entity_ok = _entities_by_result(plan, results, catalogue)
     out = []
-    for (r, rank, s, e), bag, lead in zip(spans, bags, leads):
+    for (r, rank, s, e), bag, lead, header in zip(spans, bags, leads, shown):
         sentence = r.text[s:e]
         has_figure, focus = _figure(q, sentence)
         # a list item's lead-in ("Năm 2024, tỉnh … đặt mục tiêu: …;") is part of its headings
@@ -280,7 +284,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)
         fits_year = (plan.year is None or _mentions_year(sentence, plan.year)) and fits_period(sentence, plan.period)
         out.append(Candidate(r, rank, s, e, support, score + (W_KIND if fits else 0.0), has_figure,
-                             entity_ok[rank] and fits_year, stale_of[rank], focus, fits))
+                             entity_ok[rank] and fits_year, stale_of[rank], focus, fits, header))
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 

@@ -196,3 +196,12 @@ def test_a_condition_and_its_consequence_or_a_statute_noun_do_not_make_two_asks(
     assert len(split_asks("Người nào trồng từ 500 cây đến dưới 3.000 cây, thì bị phạt tù từ bao lâu đến bao lâu?")) == 1
     assert len(split_asks("Thời hạn cấm cư trú là từ bao nhiêu năm, kể từ ngày chấp hành xong hình phạt tù?")) == 1
     assert len(split_asks("Hồ sơ đề nghị công nhận gồm những gì, nộp cho cơ quan nào?")) == 2
+
+
+def test_a_table_laid_out_one_cell_per_line_is_quoted_row_by_row_with_its_header():
+    # synthetic table in the layout of collected web pages: one cell per line between "|" lines
+    table = ("Tỷ lệ vốn đối ứng của tỉnh Đồi Mây theo Bảng sau:\n|\n**TT**\n|\n**Địa phương**\n|\n**Tỉnh (%)**\n|\n"
+             "**Xã (%)**\n|\n|\n1\n|\nXã Suối Ngọc\n|\n40\n|\n60\n|\n|\n2\n|\nXã Đồng Sương\n|\n70\n|\n30\n|\n|\n")
+    a = answer("Ở Đồi Mây, xã Đồng Sương tỷ lệ vốn đối ứng giữa tỉnh và xã là bao nhiêu?", [chunk(table, title="Đồi Mây")])
+    assert a.answered
+    assert a.citations[0].quote == "TT | Địa phương | Tỉnh (%) | Xã (%) … 2 | Xã Đồng Sương | 70 | 30"
