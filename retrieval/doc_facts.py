@@ -34,6 +34,11 @@ _FIELD_WORDS = (("effective", ("hieu luc tu", "co hieu luc", "ap dung tu", "hieu
                             "do ai ban hanh", "cap nao ban hanh", "ban hanh boi")))
 
 
+# What a message that only names a document is made of: type words, its number, "số", "là gì", "về"
+_NAMED_ONLY = re.compile(r"\d+|(?<![a-z])(?:quyet dinh|nghi dinh|nghi quyet|thong tu|cong van|ke hoach|thong bao|van ban|"
+                         r"qd|nd|nq|tt|cv|kh|tb|vb|ttg|cp|qh\d*|bnn|vpdp|ubnd|hdnd|ndcp|so|la gi|ve|cua|gi|nao)(?![a-z])")
+
+
 @dataclass(frozen=True)
 class DocFact:
     """A catalogue fact answering one ask: the sentence said, the card chunk cited and the card line quoted."""
@@ -45,14 +50,16 @@ class DocFact:
 
 
 def asked_field(ask: Ask) -> str | None:
-    """The catalogue field an ask is about (status, effective, signed, signer, issuer), or None."""
+    """The catalogue field an ask is about (status, effective, signed, signer, issuer; "overview" for a message
+    that only names a document, "QĐ 18/2022?"), or None."""
     folded = re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(ask.text))  # "kí" and "ký" are both written
     if ask.kind == "status":
         return "status"
     for name, words in _FIELD_WORDS:
         if any(w in folded for w in words):
             return name
-    return None
+    rest = _NAMED_ONLY.sub(" ", folded)
+    return "overview" if ask.kind in ("other", "definition") and not re.search(r"[a-z]{2,}", rest) else None
 
 
 def target_entries(ask: Ask, plan: QueryPlan, catalogue: Sequence[CatalogueEntry]) -> list[CatalogueEntry]:
@@ -117,6 +124,11 @@ def doc_fact(ask: Ask, plan: QueryPlan, entry: CatalogueEntry, catalogue: Sequen
     if name == "status":
         card, quote = _card_quote(cards, [_LINES["status"], _LINES["amended_by"], _LINES["replaced_by"]])
         return DocFact(_status_text(entry, plan.as_of, catalogue), card, quote)
+    if name == "overview":  # what the document is, who issued it when, and whether it applies on the date asked
+        card, quote = _card_quote(cards, ["Thẻ văn bản:", _LINES["status"]])
+        issued = f"; {entry.issuer} ký/ban hành ngày {vn_date(entry.signed)}" if entry.signed else ""
+        return DocFact(f"{entry.type} {entry.number}: {entry.title}{issued}. " + _status_text(entry, plan.as_of,
+                                                                                          catalogue), card, quote)
     value = _value(entry, name)
     card, quote = _card_quote(cards, [_LINES[name]])
     label = f"{entry.type} {entry.number}"

@@ -228,13 +228,13 @@ def _compose(plan: QueryPlan, findings: Sequence[_Finding], extra: Sequence[Cand
     card_lines: dict[str, list[str]] = {}  # a card is cited once, quoting every line the answer states from it
     for f in findings:
         if f.fact is not None and f.fact.recorded:
-            card_lines.setdefault(f.fact.card.chunk_id, [])
-            card_lines[f.fact.card.chunk_id] += [f.fact.quote] if f.fact.quote not in card_lines[f.fact.card.chunk_id] else []
+            lines_of = card_lines.setdefault(f.fact.card.doc_id, [])
+            lines_of += [f.fact.quote] if f.fact.quote not in lines_of else []
     for f in findings:
         head = f"• {f.ask.text}: " if many else ""  # a bullet, not "1.": the answer states no number of its own
         if f.fact is not None and f.fact.recorded:
-            quote = " ".join(card_lines[f.fact.card.chunk_id])
-            cit = cite(f.fact.card.chunk_id, lambda n, f=f, q=quote: _card_citation(n, f.fact, f.plan, q))
+            quote = " ".join(card_lines[f.fact.card.doc_id])
+            cit = cite(f.fact.card.doc_id, lambda n, f=f, q=quote: _card_citation(n, f.fact, f.plan, q))
             lines.append(f"{head}{f.fact.text} (theo thẻ văn bản của hệ thống) [{cit.n}]")
             stated.add(f.fact.card.number)
         elif f.unit is not None:

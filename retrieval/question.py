@@ -4,12 +4,17 @@ reason the officer can act on."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from knowledge.abbreviations import load_abbreviations
 from knowledge.syllables import is_vietnamese_word
-from knowledge.text import nfc
+from knowledge.text import fold, nfc
 
 MAX_QUERY_CHARS = 2000  # a question or search text longer than this is refused (questions) or cut (search text)
 VIETNAMESE_SHARE = 0.6  # share of lower-case words that must be Vietnamese syllables (abbreviations do not count)
+
+
+_ABBREVIATIONS = lru_cache(maxsize=1)(lambda: frozenset(load_abbreviations()))
 
 
 class BadQuestion(ValueError):
@@ -42,7 +47,8 @@ def check_question(question: object) -> str:
     if not words:
         raise BadQuestion("no_words", "Câu hỏi chưa có chữ (chỉ có số, ký hiệu hoặc biểu tượng). "
                                       "Vui lòng nhập câu hỏi bằng tiếng Việt.")
-    lower = [w for w in words if not w.isupper()]  # abbreviations (NTM, UBND…) are language-neutral
+    # abbreviations (NTM, UBND…, also typed in lower case: "cv 267", "qd 318") are language-neutral
+    lower = [w for w in words if not w.isupper() and fold(w).upper() not in _ABBREVIATIONS()]
     if lower and sum(is_vietnamese_word(w) for w in lower) < VIETNAMESE_SHARE * len(lower):
         raise BadQuestion("not_vietnamese", "Trợ lý chỉ trả lời câu hỏi bằng tiếng Việt về các văn bản nông thôn "
                                             "mới. Vui lòng đặt câu hỏi bằng tiếng Việt.")

@@ -205,3 +205,12 @@ def test_a_table_laid_out_one_cell_per_line_is_quoted_row_by_row_with_its_header
     a = answer("Ở Đồi Mây, xã Đồng Sương tỷ lệ vốn đối ứng giữa tỉnh và xã là bao nhiêu?", [chunk(table, title="Đồi Mây")])
     assert a.answered
     assert a.citations[0].quote == "TT | Địa phương | Tỉnh (%) | Xã (%) … 2 | Xã Đồng Sương | 70 | 30"
+
+
+def test_a_message_that_only_names_a_document_gets_what_the_document_is_and_its_status():
+    for message in ("QĐ 18/2022?", "cv 267", "Quyết định 318 là gì?"):
+        a = answer(message, [chunk(HOA_BINH_XANH)], cards=by_card)
+        number = understand(message, ENTRIES, ABBREVIATIONS, today=TODAY).numbers[0]
+        entry = find_entry(ENTRIES, number)
+        assert a.answered and entry.title in a.text and "Tính đến ngày 21/11/2026" in a.text, message
+        assert len(a.citations) == 1 and a.citations[0].document_id == card_id(entry)
