@@ -87,7 +87,7 @@ def run_dev(dataset: Path, corpus_root: Path, embedder, work_dir: Path, limit_qu
     from ntm.services import catalogue_path
     from ntm.settings import Settings
 
-    items = load_questions(Path(dataset))[1]
+    items = load_questions(Path(dataset), root=Path(corpus_root))[1]
     usable = [it for it in items if it["answerable"] and it["expected_sources"]][:limit_queries]
     queries = [BenchQuery(it["id"], it["question"], frozenset(it["expected_sources"]), it["category"])
                for it in usable]

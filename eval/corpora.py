@@ -38,20 +38,23 @@ def make_embedder(model: str):
     return build_embedder(Settings(embedding_model=model))
 
 
-def load_questions(dataset: Path, limit: int | None = None) -> tuple[str, list[dict]]:
-    """("dev" | "alqac", questions as dicts with the dev-set keys)."""
+def load_questions(dataset: Path, limit: int | None = None,
+                   root: Path | None = None) -> tuple[str, list[dict]]:
+    """("dev" | "alqac", questions as dicts with the dev-set keys); a dev set's expected sources are written out
+    in full against the corpus `root` when one is given."""
     if dataset.is_dir() or dataset.name == "corpus.jsonl":
         folder = dataset if dataset.is_dir() else dataset.parent
         items = [{"id": q.qid, "question": q.question, "category": q.question_type or "alqac", "answerable": True,
                   "expected_sources": list(q.relevant), "answer_facts": [], "reference_answer": q.answer or "",
                   "as_of": None} for q in alqac_mod.load_queries(folder / "queries.jsonl")]
         return "alqac", items[:limit]
-    from eval.dataset import load_dataset
+    from eval.dataset import load_dataset, resolve_sources
 
+    loaded = load_dataset(dataset)
     items = [{"id": it.id, "question": it.question, "category": it.category, "answerable": it.answerable,
               "expected_sources": list(it.expected_sources), "answer_facts": [list(f) for f in it.answer_facts],
               "reference_answer": it.reference_answer, "as_of": it.as_of, "split": it.split, "tags": list(it.tags)}
-             for it in load_dataset(dataset)]
+             for it in (resolve_sources(loaded, root) if root is not None else loaded)]
     return "dev", items[:limit]
 
 

@@ -6,8 +6,9 @@ A set is a UTF-8 JSONL file (e.g. `eval/datasets/ntm_dev.jsonl`), one JSON objec
   question          the question as an officer would type it (Vietnamese, with or without diacritics)
   category          one of CATEGORIES (fact, which_document, procedure, validity, no_diacritics,
                     abbreviation, multi_document, unanswerable)
-  expected_sources  file paths relative to the corpus root, e.g. "ntm/QD-318-2022-TTg.txt"; for an
-                    unanswerable item, the documents closest to the topic (may be empty)
+  expected_sources  file paths relative to the corpus root, e.g. "ntm/QD-318-2022-TTg.txt", or a prefix that
+                    only one file has ("ntm/related/baohatinh-2023", for a file name long enough to read as
+                    prose); for an unanswerable item, the documents closest to the topic (may be empty)
   answer_facts      list of facts, each a list of accepted alternative strings, e.g. [["15", "mười lăm"]];
                     a correct answer contains at least one alternative of every fact; [] when unanswerable
   answerable        true, or false when the corpus does not contain the answer
@@ -34,7 +35,7 @@ import datetime as dt
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.text import nfc
@@ -162,6 +163,23 @@ def to_dict(item: QAItem) -> dict:
     return out | ({"split": item.split} if item.split else {})
 
 
+def source_path(corpus_root: str | Path, source: str) -> str | None:
+    """The corpus-relative path an expected source names: the file itself, or the one file with that prefix."""
+    root = Path(corpus_root)
+    if (root / source).is_file():
+        return source
+    folder, _, stem = source.rpartition("/")
+    base = root / folder
+    hits = [p for p in base.iterdir() if p.is_file() and p.name.startswith(stem)] if stem and base.is_dir() else []
+    return f"{folder}/{hits[0].name}".lstrip("/") if len(hits) == 1 else None
+
+
+def resolve_sources(items: list[QAItem], corpus_root: str | Path) -> list[QAItem]:
+    """The items with each expected source written as its full corpus-relative path (unresolvable ones kept)."""
+    return [replace(it, expected_sources=tuple(source_path(corpus_root, s) or s for s in it.expected_sources))
+            for it in items]
+
+
 def validate_dataset(items: list[QAItem], corpus_root: str | Path) -> list[str]:
     """Problems (missing source files, facts found in none of their sources) as readable strings."""
     root = Path(corpus_root)
@@ -171,10 +189,11 @@ def validate_dataset(items: list[QAItem], corpus_root: str | Path) -> list[str]:
         found: list[str] = []
         for source in item.expected_sources:
             if source not in texts:
-                path = root / source
-                texts[source] = normalize_for_match(path.read_text(encoding="utf-8")) if path.is_file() else None
+                path = source_path(root, source)
+                texts[source] = normalize_for_match((root / path).read_text(encoding="utf-8")) if path else None
             if texts[source] is None:
-                problems.append(f"{item.id}: expected source {source!r} does not exist under {root}")
+                problems.append(f"{item.id}: expected source {source!r} does not exist under {root} "
+                                "(nor is it the prefix of exactly one file)")
             else:
                 found.append(texts[source])
         for n, fact in enumerate(item.answer_facts, start=1):

@@ -22,7 +22,7 @@ from typing import Sequence
 from tqdm import tqdm
 
 from eval.answer_metrics import aggregate, latency_summary, refusal_counts, score_question
-from eval.corpora import dev_source_mapper, load_questions, make_embedder, open_alqac_index, open_dev_index
+from eval.corpora import corpus_root, dev_source_mapper, load_questions, make_embedder, open_alqac_index, open_dev_index
 from eval.metrics import alqac_macro_f2, dedupe_ranked
 from knowledge.cards import entry_text
 from ntm.api_models import AskResponse
@@ -86,7 +86,7 @@ def run(dataset: Path, corpus: Sequence[Path], settings, *, modes: Sequence[str]
         progress: bool = True) -> dict:
     """Run every question in every mode; returns the results dict (see eval/report.py for its use)."""
     started, stamp = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
-    kind, items = load_questions(dataset, limit)
+    kind, items = load_questions(dataset, limit, corpus_root(corpus) if corpus else None)
     work_dir.mkdir(parents=True, exist_ok=True)
     searcher, extractive, llm, mapper, catalogue, info, close = _services(kind, dataset, corpus, settings, work_dir,
                                                                          embedder, progress)

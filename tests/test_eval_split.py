@@ -46,3 +46,25 @@ def test_the_readme_table_shows_the_frozen_test_part_first():
                                                "test": {**overall, "n": 2, "fact_recall": 0.25, "refusal": {}}}}}}
     rows = [line for line in results_table([run]).splitlines() if line.startswith("| **hybrid**")]
     assert "test part (frozen, 2 q)" in rows[0] and "0.250" in rows[0] and "dev part (3 q)" in rows[1]
+
+
+def test_an_expected_source_may_be_a_prefix_only_one_file_has(tmp_path):
+    from eval.dataset import resolve_sources, validate_dataset
+    (tmp_path / "ntm").mkdir()
+    (tmp_path / "ntm" / "tin-dai-ve-xa-moi-sap-nhap.txt").write_text("Xã mới có 12 thôn.", encoding="utf-8")
+    (tmp_path / "ntm" / "tin-khac-a.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "ntm" / "tin-khac-b.txt").write_text("x", encoding="utf-8")
+    part = tmp_path / "set.jsonl"
+    row = _item(1) | {"category": "fact", "answerable": True, "answer_facts": [["12 thôn"]],
+                      "expected_sources": ["ntm/tin-dai"]}
+    part.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    items = load_dataset(part)
+    assert validate_dataset(items, tmp_path) == []
+    assert resolve_sources(items, tmp_path)[0].expected_sources == ("ntm/tin-dai-ve-xa-moi-sap-nhap.txt",)
+    ambiguous = [replace_sources(items[0], ("ntm/tin-khac",))]
+    assert "does not exist" in validate_dataset(ambiguous, tmp_path)[0]
+
+
+def replace_sources(item, sources):
+    from dataclasses import replace
+    return replace(item, expected_sources=sources)
