@@ -3,6 +3,7 @@ one list-marker pattern, the upper-case letters."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # A list item's number or letter and its closing "." or ")": "2.", "1.2.", "a)", "đ.", "IV.". Callers
@@ -41,3 +42,8 @@ def strip_diacritics(text: str) -> str:
 def fold(text: str) -> str:
     """Lower-case ASCII fold of Vietnamese text ("Đồng bằng" → "dong bang"); one letter per letter of NFC text."""
     return text.translate(_FOLD).lower()
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of a text, folded ("Nông thôn mới" → ["nong", "thon", "moi"]): what lexical matching compares."""
+    return re.findall(r"\w+", fold(text))

@@ -68,9 +68,12 @@ _INTERROGATIVE = re.compile(r"(?<!\w)(?:nao|gi|bao nhieu|may|ai|o dau|tu dau|ra 
 # "người nào", "bất kỳ hình thức nào", "nếu bên nào …": indefinite, as statutes word their conditions
 _INDEFINITE = re.compile(r"(?<!\w)(?:bat ky\b[^,;?]*?\bnao|(?:nguoi|to chuc|ca nhan) nao|neu\b[^,;?]*?\bnao)(?!\w)")
 _ELLIPSIS = re.compile(r"(?:thi sao|the nao|thi the nao)$")  # "còn huyện thì sao": asks what the ask before asked
-_QUESTION_WORDS = frozenset(
-    "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon gom nhung "
-    "cac va cua thi ma de tu ve voi trong tai khi nay do theo mot neu quy dinh ra hien con chua em ad oi nhi".split())
+# Question and function words: never what a quote must contain (sentence ranking drops them from the scored words)
+QUESTION_WORDS = frozenset(
+    "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon "
+    "gom nhung cac va cua thi ma de tu ve voi trong tai khi nay do theo mot neu quy dinh ra hien".split())
+# ...and, for an ask's own words, the chat words around a question too
+_NOT_OWN_WORDS = QUESTION_WORDS | {"con", "chua", "em", "ad", "oi", "nhi"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ class Ask:
     search_text: str  # its words plus the context it leans on
     kind: str  # one of KINDS
     own_terms: tuple[str, ...]  # folded content words of the ask itself: a quote must be about them
+
+
+def fold_ask(text: str) -> str:
+    """An ask folded the way its cues are written ("kí" and "ký" are both written: read as "ky")."""
+    return re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(text))
 
 
 def _name_spans(text: str) -> list[tuple[int, int]]:
@@ -103,7 +111,7 @@ def _name_spans(text: str) -> list[tuple[int, int]]:
 def _mask(text: str) -> str:
     """The text folded, with fillers and names blanked out ("Đồi Mây" holds no "mấy"); offsets stay those of the
     original."""
-    folded = re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(text))  # "kí" and "ký" are both written
+    folded = fold_ask(text)
     for a, b in _name_spans(text):
         folded = folded[:a] + " " * (b - a) + folded[b:]
     return _FILLER.sub(lambda m: " " * len(m.group(0)), folded)
@@ -120,7 +128,7 @@ def ask_kind(folded: str) -> str:
 
 def content_terms(folded: str) -> list[str]:
     """Folded content words: question words, fillers and one-letter words dropped, numbers kept."""
-    return [w for w in re.findall(r"\w+", folded) if w.isdigit() or (len(w) > 1 and w not in _QUESTION_WORDS)]
+    return [w for w in re.findall(r"\w+", folded) if w.isdigit() or (len(w) > 1 and w not in _NOT_OWN_WORDS)]
 
 
 def _pieces(text: str, vocabulary: "Vocabulary | None") -> list[tuple[int, int]]:

@@ -14,12 +14,11 @@ from typing import Sequence
 from knowledge.catalogue import CatalogueEntry, entry_for, find_entry
 from knowledge.dates import vn_date
 from knowledge.status import NOT_YET, STATUS_LABELS, status_on
-from knowledge.text import fold
-from retrieval.asks import Ask
+from retrieval.asks import Ask, fold_ask
 from retrieval.query import QueryPlan
 from retrieval.ranking import question_terms
 from retrieval.search import SearchResult
-from retrieval.validity import governing_entries
+from retrieval.validity import applies_from, governing_entries
 
 CARD_LABEL = "thẻ văn bản do hệ thống tóm tắt từ danh mục"  # a card is our summary, not the document's words
 # Which card line states each field (the card is rendered by knowledge.cards.entry_text).
@@ -52,7 +51,7 @@ class DocFact:
 def asked_field(ask: Ask) -> str | None:
     """The catalogue field an ask is about (status, effective, signed, signer, issuer; "overview" for a message
     that only names a document, "QĐ 18/2022?"), or None."""
-    folded = re.sub(r"(?<!\w)ki(?!\w)", "ky", fold(ask.text))  # "kí" and "ký" are both written
+    folded = fold_ask(ask.text)
     if ask.kind == "status":
         return "status"
     for name, words in _FIELD_WORDS:
@@ -76,7 +75,7 @@ def _in_effect(numbers: Sequence[str], as_of: date, catalogue: Sequence[Catalogu
         e = find_entry(catalogue, n)
         start = e and (e.effective or e.signed)
         if e is None or not start or start[:10] <= as_of.isoformat():
-            out.append(f"{n} (áp dụng từ {vn_date(start)})" if start else n)
+            out.append(applies_from(catalogue, n))
     return out
 
 

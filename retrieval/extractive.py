@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.dates import vn_date
-from knowledge.text import fold
+from knowledge.text import fold, folded_words
 from retrieval.asks import Ask, split_asks
 from retrieval.doc_facts import CARD_LABEL, DocFact, doc_fact, target_entries
 from retrieval.evidence import Answer, Citation, location_of, stated_numbers
@@ -185,12 +185,12 @@ def _second_source(lead: _Finding, results: Sequence[SearchResult],
     good = [c for c in lead.ranked if answers(c, lead.plan)]
     first = lead.unit
     words = set(question_terms(lead.plan))
-    have = set(re.findall(r"\w+", fold(first.quote)))
+    have = set(folded_words(first.quote))
     for c in good:
         if c.result.doc_id == first.result.doc_id or c.score < SECOND_SOURCE_SHARE * first.score:
             continue
         adds_figure = lead.plan.wants_quantity and bool(stated_numbers(c.quote) - stated_numbers(first.quote))
-        adds_words = bool((words & set(re.findall(r"\w+", fold(c.quote)))) - have)
+        adds_words = bool((words & set(folded_words(c.quote))) - have)
         return [c] if adds_figure or adds_words else []
     return []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.text import fold
+from knowledge.text import fold, folded_words
 
 _REGION_WORDS = ("dong bang", "trung du", "trung bo", "tay nguyen", "dong nam bo", "mien nui")
 _PLACE_LEADS = ("tinh", "huyen", "xa", "thanh pho", "tp", "thi xa", "phuong", "quan")
@@ -47,10 +47,10 @@ def place_names(text: str, abbreviations: dict[str, str]) -> list[tuple[str, ...
     found: list[tuple[str, ...]] = []
     for piece in re.split(r"[,;:()?!.]", text):  # "Đan Trường, Quang Thọ" are two names, not one
         found += _capitalised_names(piece, abbreviations, generic)
-    folded = " ".join(re.findall(r"\w+", fold(text)))
+    folded = " ".join(folded_words(text))
     found += [(name,) for name in _lowercase_places(text) if not any(fold(a) == name for alts in found for a in alts)]
     for key, expansion in abbreviations.items():  # regions written out, with or without diacritics
-        name = " ".join(re.findall(r"\w+", fold(expansion)))
+        name = " ".join(folded_words(expansion))
         if any(r in name for r in _REGION_WORDS) and re.search(rf"\b{name}\b", folded) \
                 and not any(expansion in alts for alts in found):
             found.append((expansion, key))

@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 from knowledge.catalogue import CatalogueEntry, find_entry, number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
-from knowledge.text import fold
+from knowledge.text import fold, folded_words
 from retrieval.places import has_diacritics, place_names  # noqa: F401 (has_diacritics is part of query's API)
 from retrieval.asks import KIND_CUES, MAX_ASKS, Ask, Vocabulary, split_asks
 from retrieval.question import normalise_question
@@ -143,7 +143,7 @@ def _criterion(folded: str, decision: CatalogueEntry | None) -> Criterion | None
         return None
     words = " ".join(re.findall(r"\w+", folded))
     for n, name in enumerate(decision.criteria, 1):
-        key = " ".join(re.findall(r"\w+", fold(name)))
+        key = " ".join(folded_words(name))
         # one-word names ("Điện", "Y tế" is two) are too common to identify a criterion by themselves
         if len(key.split()) >= 2 and re.search(rf"\b{re.escape(key)}\b", words):
             return Criterion(n, name, decision.number)
@@ -166,7 +166,7 @@ def parse_question(text: str, entries: Sequence[CatalogueEntry], abbreviations: 
     plan = _parse_one(text, entries, abbreviations, known_numbers, today, as_of, original)
     vocabulary = vocabulary_of(entries)
     asks = split_asks(text, vocabulary)
-    corrected = [w for w in vocabulary.correct(fold(text)).split() if w not in fold(text).split()]
+    corrected = [w for w in plan.folded.split() if w not in fold(text).split()]  # read once, in _parse_one
     if corrected:  # typos corrected against the domain's words are searched for too
         plan = replace(plan, search_text=f"{plan.search_text} {' '.join(dict.fromkeys(corrected))}")
     if len(asks) == 1:

@@ -14,8 +14,9 @@ from typing import Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.status import NOT_YET, status_on
-from knowledge.text import LIST_MARKER, fold
+from knowledge.text import LIST_MARKER, fold, folded_words
 from retrieval.evidence import stated_numbers, supported_numbers
+from retrieval.asks import QUESTION_WORDS
 from retrieval.kinds import kind_fits, may_answer
 from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
@@ -42,10 +43,6 @@ PENALTY_SHORT = 0.05  # a fragment (a heading, "Điều 5.") rarely answers alon
 UNUSABLE = 2  # staleness of a document that cannot answer: not yet in force, another period, superseded twice
 IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word found nowhere stays finite
 
-_QUESTION_WORDS = frozenset(
-    "nao gi bao nhieu the nhu sao khong co la duoc can phai hay cho biet hoi xin vay a nhe ai dau muon "
-    "gom nhung cac va cua thi ma de tu ve voi trong tai khi nay do theo mot nhu neu duoc can quy dinh "
-    "ra sao hien nay".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
@@ -94,13 +91,9 @@ class Candidate:
         return window
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", fold(text))
-
-
 def question_terms(plan: QueryPlan) -> list[str]:
     """Content words of the question (folded), expansions included, question words dropped."""
-    return [w for w in dict.fromkeys(_words(plan.search_text)) if w not in _QUESTION_WORDS and len(w) > 1 or w.isdigit()]
+    return [w for w in dict.fromkeys(folded_words(plan.search_text)) if w not in QUESTION_WORDS and len(w) > 1 or w.isdigit()]
 
 
 def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
@@ -232,7 +225,7 @@ def _score(q: _Question, r: SearchResult, rank: int, sentence: str, bag: set[str
     own = sum(w for t, w in weights.items() if t in bag) / total
     support = sum(w for t, w in weights.items() if t in bag or t in heading) / total
     near = sum(w for t, w in weights.items() if t in chunk or t in heading) / total
-    words = " ".join(_words(sentence))
+    words = " ".join(folded_words(sentence))
     pair_share = sum(1 for a, b in q.pairs if f"{a} {b}" in words) / (len(q.pairs) or 1)
     score = (W_OWN * own + W_SUPPORT * support + W_NEAR * near + W_PAIRS * pair_share + W_RANK / (1 + rank)
              + ((W_COUNTED_FIGURE if q.unit else W_FIGURE) if q.plan.wants_quantity and has_figure else 0.0)
@@ -260,20 +253,20 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     for i, r in enumerate(results):
         for (s, e), lead, header in evidence_units(r.text, r.kind == "catalogue"):
             spans.append((r, i, s, e))
-            leads.append(set(_words(lead)))
+            leads.append(set(folded_words(lead)))
             shown.append(header)
     bags = [unit_words(r.text[s:e]) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
     if plan.own_text:  # an ask of a message: the words it borrows as context count less than its own
-        own = set(_words(plan.own_text))
+        own = set(folded_words(plan.own_text))
         weights = {t: w if t in own else w * CONTEXT_WEIGHT for t, w in weights.items()}
     q = _Question(plan, weights, sum(weights.values()) or 1.0, list(zip(terms, terms[1:])),
                   any(w in (plan.folded or fold(plan.text)) for w in _DATE_WORDS),
                   supported_numbers([plan.text, *plan.numbers]), _unit_pattern(plan.folded or plan.text))
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
-    headings = [set(_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
-    chunks = [set(_words(r.text)) for r in results]
+    headings = [set(folded_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
+    chunks = [set(folded_words(r.text)) for r in results]
     entity_ok = _entities_by_result(plan, results, catalogue)
     out = []
     for (r, rank, s, e), bag, lead, header in zip(spans, bags, leads, shown):

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Iterator
 
 from knowledge.abbreviations import load_abbreviations
-from knowledge.text import fold
+from knowledge.text import fold, folded_words
 from retrieval.evidence import split_sentences
 
 SHORT_CHARS = 25  # a unit shorter than this without a figure is a fragment (a heading, "Đồng bằng sông Hồng;")
@@ -90,12 +90,12 @@ def evidence_units(text: str, card: bool = False) -> Iterator[tuple[tuple[int, i
 
 @lru_cache(maxsize=1)
 def _expansions() -> dict[str, list[str]]:
-    return {k: re.findall(r"\w+", fold(v)) for k, v in load_abbreviations().items()}
+    return {k: folded_words(v) for k, v in load_abbreviations().items()}
 
 
 def unit_words(unit: str) -> set[str]:
     """A unit's folded words, with the words of the abbreviations it writes ("NTM" holds "nông thôn mới")."""
-    bag = set(re.findall(r"\w+", fold(unit)))
+    bag = set(folded_words(unit))
     for token in re.findall(r"\b[A-ZĐ&]{2,}\b", unit):
         bag.update(_expansions().get(fold(token).upper(), ()))
     return bag

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Sequence
 
 from knowledge.catalogue import CatalogueEntry, find_entry
 from knowledge.dates import vn_date
 from knowledge.status import NOT_YET, status_on
-from knowledge.text import fold
+from knowledge.text import folded_words
 
 _STALE = ("replaced", "expired")
 MAX_SUCCESSION = 5  # replacement chains followed at most this deep (the catalogue's are 2 long; guards a loop)
@@ -21,7 +20,8 @@ _GENERIC = frozenset("xa huyen tinh dat chuan ntm nong thon moi tieu chi nam gia
                      "nhan nang cao kieu mau".split())
 
 
-def _from(entries: Sequence[CatalogueEntry], number: str) -> str:
+def applies_from(entries: Sequence[CatalogueEntry], number: str) -> str:
+    """"{number} (áp dụng từ {date})", or the number alone when the catalogue has no date for it."""
     e = find_entry(entries, number)
     start = e and (e.effective or e.signed)
     return f"{number} (áp dụng từ {vn_date(start)})" if start else number
@@ -44,7 +44,7 @@ def validity_note(entry: CatalogueEntry, as_of: date, entries: Sequence[Catalogu
     # The date asked about is not repeated: every date in an answer must come from the evidence or the
     # catalogue (the as-of date is returned beside the answer).
     status, instead = status_on(entry, as_of, entries)
-    others = "; ".join(_from(entries, n) for n in instead)
+    others = "; ".join(applies_from(entries, n) for n in instead)
     if status == "replaced":
         return f"{entry.number} đã được thay thế bởi {others}; vào thời điểm được hỏi cần áp dụng văn bản thay thế."
     if status == "expired":
@@ -67,7 +67,7 @@ def governing_entries(terms: Sequence[str], as_of: date, entries: Sequence[Catal
     for e in entries:
         if e.level != "central":
             continue
-        about = " ".join(re.findall(r"\w+", fold(" ".join((e.title, *e.topics, *e.criteria)))))
+        about = " ".join(folded_words(" ".join((e.title, *e.topics, *e.criteria))))
         score = sum(1 for p in pairs if p in about) + (NAMED_BONUS if e.number in named else 0)
         if score >= GOVERNING_MIN_PAIRS:
             scored.append((score, -staleness(e, as_of, entries), e.signed or "", e))
@@ -81,5 +81,5 @@ def governing_sentence(entry: CatalogueEntry, as_of: date, entries: Sequence[Cat
     text = f"{entry.type} {entry.number} ({entry.title})"
     status, instead = status_on(entry, as_of, entries)
     if status in _STALE and instead:
-        text += "; văn bản áp dụng thay thế: " + "; ".join(_from(entries, n) for n in instead)
+        text += "; văn bản áp dụng thay thế: " + "; ".join(applies_from(entries, n) for n in instead)
     return text
