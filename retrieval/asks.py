@@ -52,8 +52,10 @@ METADATA_KINDS = frozenset({"status", "date", "person", "office", "document"})
 
 # Greetings and chat fillers: they say who is asking and how politely, never what.
 # ("vậy", "thế", "dạ", "hả" fold to words that also mean "loan", "how", "already", "hectare": kept.)
-_FILLERS = ("cho em hoi voi", "cho em hoi", "cho minh hoi", "cho toi hoi", "xin hoi", "em xin hoi", "ad oi",
-            "admin oi", "anh chi oi", "a c oi", "ac oi", "anh oi", "chi oi", "em chao ad", "chao ad",
+# (the ways of writing "anh/chị" come before "a": "a/c cho e hỏi" loses all of "a/c", not just its "a")
+_FILLERS = ("a/c oi", "a/c", "anh/chi oi", "anh/chi", "cho em hoi voi", "cho em hoi", "cho minh hoi", "cho toi hoi",
+            "cho e hoi", "xin hoi", "em xin hoi", "ad oi", "admin oi", "anh chi oi", "a c oi", "ac oi", "anh oi", "chi oi",
+            "em chao ad", "chao ad",
             "giup em", "giup minh", "voi a", "nhe", "nhi", "a", "ad", "em", "e", "a c", "ac")
 _FILLER = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(f.strip()) for f in _FILLERS) + r")(?!\w)")
 # Where one ask ends and the next may begin (folded text; the split is kept only when both sides ask).

@@ -214,3 +214,8 @@ def test_a_message_that_only_names_a_document_gets_what_the_document_is_and_its_
         entry = find_entry(ENTRIES, number)
         assert a.answered and entry.title in a.text and "Tính đến ngày 21/11/2026" in a.text, message
         assert len(a.citations) == 1 and a.citations[0].document_id == card_id(entry)
+
+
+def test_an_ask_is_shown_without_the_greeting_however_anh_chi_is_written():
+    asks = split_asks("a/c cho e hỏi Hòa Bình Xanh năm 2031 có bao nhiêu xã đạt chuẩn? anh/chị ơi QĐ 318 ai ký?")
+    assert [a.text for a in asks] == ["Hòa Bình Xanh năm 2031 có bao nhiêu xã đạt chuẩn", "QĐ 318 ai ký"]
