@@ -19,6 +19,7 @@ from eval import alqac as alqac_mod
 from ingest.catalogue_index import DOC_ID_PREFIX
 from ingest.loaders import iter_input_files
 from ingest.pipeline import PIPELINE_VERSION, Indexer
+from knowledge.admin_units import PACKAGE as UNITS_PACKAGE
 from knowledge.catalogue import load_catalogue
 from ntm.services import Services, catalogue_path, index_fingerprint, ingest_catalogue, open_services
 from ntm.settings import Settings
@@ -85,6 +86,8 @@ def dev_source_mapper(root: Path, catalogue_file: Path) -> Callable[[object], st
 
     def to_source(result) -> str | None:
         doc_id, source = result.doc_id or "", result.source or ""
+        if doc_id == UNITS_PACKAGE:  # the administrative units mapping cites its data package, not a file
+            return doc_id
         if doc_id.startswith(DOC_ID_PREFIX) or "#" in source and source.split("#", 1)[0].endswith("catalogue.yaml"):
             entry_id = doc_id[len(DOC_ID_PREFIX):] if doc_id.startswith(DOC_ID_PREFIX) else source.split("#", 1)[1]
             entry = entries.get(entry_id)

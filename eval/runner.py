@@ -58,8 +58,9 @@ def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir
     mapper = dev_source_mapper(Path(info["corpus_root"]), catalogue_path(settings))
     llm = services.asker if services.asker.llm is not None else None
     catalogue = [entry_text(e, services.catalogue) for e in services.catalogue]
-    return (services.searcher, AskService(services.searcher, services.catalogue), llm, mapper, catalogue, info,
-            services.close)
+    services.units.load()
+    return (services.searcher, AskService(services.searcher, services.catalogue, units=services.units), llm, mapper,
+            catalogue, info, services.close)
 
 
 def _one(item: dict, mode: str, asker, searcher, mapper, catalogue: list[str]) -> dict:

@@ -13,6 +13,7 @@ from pathlib import Path
 from ingest.pipeline import Indexer, IngestReport
 from ingest.pipeline import index_fingerprint as _fingerprint
 from knowledge.abbreviations import load_abbreviations
+from knowledge.admin_units import AdminUnits
 from knowledge.catalogue import CatalogueEntry, entry_for, load_catalogue
 from ntm.settings import Settings
 from retrieval.chat import ChatModel
@@ -38,16 +39,18 @@ class Services:
     searcher: Searcher
     catalogue: list = field(default_factory=list)
     asker: AskService | None = None
+    units: AdminUnits = field(default_factory=AdminUnits)
 
     def __post_init__(self) -> None:
         if self.asker is None:  # tests and tools that assemble Services by hand get the extractive answerer
-            self.asker = AskService(self.searcher, self.catalogue)
+            self.asker = AskService(self.searcher, self.catalogue, units=self.units)
 
     def warm_up(self) -> None:
         """Load the model, create or check the store's schema, read the registry (idempotent)."""
         self.embedder.warm_up()
         self.indexer.warm_up()
         self.searcher.warm_up()
+        self.units.load()  # the administrative units data package (about 0.2 s, read once)
 
     def close(self) -> None:
         """Release the store."""
@@ -146,7 +149,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
                       status_of=_status_lookup(entries), gc_grace_seconds=SHARED_STORE_GC_GRACE_S if shared else 0.0)
     searcher = Searcher(store, embedder, SHARED_STORE_REFRESH_S if shared else None, catalogue=entries,
                         abbreviations=abbreviations, fusion=settings.fusion)
-    return Services(settings, embedder, store, indexer, searcher, entries, AskService(searcher, entries, llm=llm))
+    units = AdminUnits()
+    return Services(settings, embedder, store, indexer, searcher, entries,
+                    AskService(searcher, entries, llm=llm, units=units), units)
 
 
 def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:

@@ -65,6 +65,9 @@ class QueryPlan:
     own_text: str = ""  # an ask's own words, when its search text also borrows the ask before's
     folded: str = ""  # the text folded, typos corrected: what the question words are read from
     extra_asks: tuple[str, ...] = ()  # asks beyond MAX_ASKS: the officer is asked to send them separately
+    units: tuple = ()  # administrative units the message names (knowledge.unit_lookup.Lookup), set by the asker
+    retrieval_extra: str = ""  # searched for but not required of a quote: a unit's names in the other era
+    loose_words: tuple[str, ...] = ()  # question words a pre-2025 passage cannot hold (a new unit's name)
 
 
 def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> CatalogueEntry | None:

@@ -93,7 +93,8 @@ class Candidate:
 
 def question_terms(plan: QueryPlan) -> list[str]:
     """Content words of the question (folded), expansions included, question words dropped."""
-    return [w for w in dict.fromkeys(folded_words(plan.search_text)) if w not in QUESTION_WORDS and len(w) > 1 or w.isdigit()]
+    return [w for w in dict.fromkeys(folded_words(plan.search_text)) if w not in QUESTION_WORDS and len(w) > 1
+            and w not in plan.loose_words or w.isdigit()]
 
 
 def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:

@@ -144,7 +144,7 @@ class Searcher:
         """Several plans' vectors with one call of the embedder (a message and each of its asks)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        texts = [p.search_text[:MAX_QUERY_CHARS] for p in plans]
+        texts = [" ".join(filter(None, (p.search_text, p.retrieval_extra)))[:MAX_QUERY_CHARS] for p in plans]
         dense = list(self.embedder.embed_queries(texts)) if mode in ("hybrid", "dense") else [None] * len(plans)
         sparse = [query_vector(t, folded=p.unaccented) if mode in ("hybrid", "sparse") else None
                   for t, p in zip(texts, plans)]

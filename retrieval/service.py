@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+from knowledge.admin_units import AdminUnits
 from knowledge.cards import card_id, entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.unit_lookup import mentions
+from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, refusal, source_line
 from retrieval.ranking import rank_sentences
@@ -16,6 +19,7 @@ from retrieval.query import QueryPlan
 from retrieval.question import check_question
 from retrieval.search import Searcher, SearchResult
 from retrieval.store import SearchFilter
+from retrieval.unit_answers import STATUS_QUESTIONS, is_unit_question, unit_answer, unit_note, with_units
 from retrieval.validity import validity_note
 
 EVIDENCE_K = 8  # chunks retrieved as evidence for one question
@@ -42,8 +46,9 @@ class AskService:
     """Answers questions from the index; one instance per process, shared by the CLI, the API and the bots."""
 
     def __init__(self, searcher: Searcher, catalogue: Sequence[CatalogueEntry], llm=None,
-                 evidence_k: int = EVIDENCE_K) -> None:
+                 evidence_k: int = EVIDENCE_K, units: AdminUnits | None = None) -> None:
         self.searcher, self.catalogue, self.llm, self.evidence_k = searcher, tuple(catalogue), llm, evidence_k
+        self.units = units  # read only once loaded (Services.warm_up); without it no unit is recognised
 
     def ask(self, question: object, *, as_of: date | None = None, mode: str = "hybrid",
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
@@ -53,6 +58,9 @@ class AskService:
         if self.searcher.document_count == 0:
             raise NotReady("no documents are indexed yet")
         plan = self.searcher.plan(text, as_of=as_of, today=today, original=question)
+        found = mentions(self.units, text) if self.units is not None and self.units.loaded else []
+        if found:  # search the other era's names too: documents before 2025 use the old ones
+            plan = with_units(plan, found, self.units)
         subs = [sub for _, sub in plan.asks] if len(plan.asks) > 1 else []
         # the message and each of its asks, embedded in one call; the named-document searches below reuse them
         vectors, *ask_vectors = self.searcher.encode_many([plan, *subs], mode)
@@ -67,6 +75,9 @@ class AskService:
         def cards(entry: CatalogueEntry) -> list[SearchResult]:
             return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
 
+        if is_unit_question(plan, found):
+            answer = unit_answer(plan, found, self.units, self.catalogue, cards, self._merge_status(plan, flt))
+            return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if self.llm is not None and results:
             evidence = list({r.chunk_id: r for r in [*results, *(r for rs in per_ask for r in rs)]}.values())
             asked = plan.text if not subs else plan.text + "\n(Các ý cần trả lời: " + "; ".join(
@@ -78,7 +89,20 @@ class AskService:
             elif answer is not None:
                 answer = self._finish_llm_answer(answer, plan)
         answer = answer or extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
+        if found and answer.answered:  # the answer shows the unit's names in both eras
+            answer = Answer(answer.text + unit_note(found, self.units), True, answer.citations, answer.notes,
+                            answer.answerer)
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
+
+    def _merge_status(self, plan: QueryPlan, flt: SearchFilter | None) -> list:
+        """Quoted passages on keeping or re-assessing NTM status after a merge, on the asked date."""
+        subs = [self.searcher.plan(q, as_of=plan.as_of) for q in STATUS_QUESTIONS]
+        quotes = []
+        for sub, vectors in zip(subs, self.searcher.encode_many(subs)):
+            answer = extractive_answer(sub, self.searcher.retrieve(sub, vectors, limit=self.evidence_k, flt=flt),
+                                       self.catalogue)
+            quotes += [c for c in answer.citations if answer.answered and c.location != CARD_LABEL]
+        return quotes
 
     def _catalogue_support(self, results: Sequence[SearchResult]) -> list[str]:
         entries = [entry_for(self.catalogue, r.number) for r in results]

@@ -1,0 +1,90 @@
+"""Administrative units from the pinned data package: lookups an officer types, and what became of each unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.admin_units import AdminUnits
+from knowledge.unit_lookup import lookup, mentions
+from retrieval.unit_text import describe, other_names
+
+
+@pytest.fixture(scope="module")
+def units() -> AdminUnits:
+    return AdminUnits().load()
+
+
+def found(units, typed):
+    result = lookup(units, typed)
+    assert result.status == "found", result.reason
+    return result
+
+
+def test_the_data_is_the_pinned_package_with_both_eras(units):
+    assert units.source == "vietnamadminunits 1.0.4 (MIT)"
+    provinces = {u.era: 0 for u in units.units}
+    for u in units.units:
+        provinces[u.era] += u.tier == "province"
+    assert provinces == {"old": 63, "new": 34}
+
+
+def test_a_merged_commune_says_what_it_now_belongs_to_and_what_that_was_formed_from(units):
+    said = " ".join(describe(units, found(units, "xã Long Trị A")))
+    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ." in said
+    assert "hình thành từ 3 đơn vị: phường Thuận An, xã Long Trị, xã Long Trị A" in said
+
+
+def test_a_commune_split_among_several_new_ones_lists_every_one(units):
+    said = " ".join(describe(units, found(units, "xa tan thanh, thoi lai")))
+    assert "được chia về 2 đơn vị mới: xã Tân Thạnh, xã Trường Thành" in said
+
+
+def test_merged_provinces_both_ways(units):
+    assert "Tỉnh Hậu Giang nay thuộc thành phố Cần Thơ" in " ".join(describe(units, found(units, "Hậu Giang")))
+    said = " ".join(describe(units, found(units, "tỉnh Cần Thơ")))
+    assert "thành phố Cần Thơ, tỉnh Hậu Giang, tỉnh Sóc Trăng" in said
+
+
+def test_a_district_is_gone_and_its_communes_are_followed(units):
+    said = " ".join(describe(units, found(units, "huyện Châu Thành A")))
+    assert "không còn là đơn vị hành chính từ 01/07/2025" in said
+    assert "xã Tân Hòa (từ thị trấn Một Ngàn, xã Tân Hòa, thị trấn Bảy Ngàn, xã Nhơn Nghĩa A)" in said
+
+
+def test_a_new_commune_lists_its_old_ones_and_searches_their_names(units):
+    result = found(units, "phường Long Mỹ")
+    assert {u.era for u in result.units} == {"new"}
+    assert set(other_names(units, result)) == {"phường Thuận An", "xã Long Trị", "xã Long Trị A"}
+
+
+@pytest.mark.parametrize("typed", ["long tri a", "Long Tri A, Long My, Hau Giang", "xã Long Trí A", "long trj a"])
+def test_no_diacritics_wrong_marks_and_one_typo_still_find_it(units, typed):
+    assert found(units, typed).units[0].name == "Xã Long Trị A"
+
+
+def test_a_shared_name_lists_candidates_with_provinces_instead_of_guessing(units):
+    result = lookup(units, "xã Tân Phú")
+    assert result.status == "ambiguous" and len(result.units) > 10
+    assert "Có " in result.reason and "tỉnh" in result.reason and "và " in result.reason  # the rest counted
+    narrowed = found(units, "xã Tân Phú, thị xã Long Mỹ, Hậu Giang")
+    assert narrowed.units[0].district == "Thị xã Long Mỹ"
+
+
+def test_the_old_district_written_after_the_name_narrows_it(units):
+    assert found(units, "xa Dai Thanh nga bay").units[0].district == "Thành phố Ngã Bảy"
+
+
+@pytest.mark.parametrize("typed,status,words", [
+    ("", "invalid", "ít nhất 2 chữ cái"), ("x", "invalid", "ít nhất 2 chữ cái"),
+    ("xã Qwzrtyk", "unknown", "Không tìm thấy"), ("xã Hậu Giang", "found", "không phải tên xã")])
+def test_bad_names_get_a_reason_in_vietnamese(units, typed, status, words):
+    result = lookup(units, typed)
+    assert result.status == status and words in result.reason
+
+
+def test_units_named_inside_a_question(units):
+    named = mentions(units, "cho hỏi xã Sơn Phú huyện Giồng Trôm nay là xã gì, còn Tân Phú sáp nhập vào đâu")
+    assert [m.status for m in named] == ["found", "ambiguous"]  # the district is where Sơn Phú lies, not an ask
+    assert named[0].units[0].name == "Xã Sơn Phú"
+    assert mentions(units, "xã nhóm 1 là xã nào, tỉnh hoàn thành nhiệm vụ NTM cần gì") == []
+    assert [m.units[0].name for m in mentions(units, "hau giang sap nhap voi tinh nao")] == ["Tỉnh Hậu Giang"]
