@@ -13,10 +13,12 @@ from typing import Callable
 from bot.conversations import ConversationLog
 from bot.render import card_lines, criterion_lines
 from knowledge.catalogue import find_entry
+from knowledge.unit_lookup import lookup
 from knowledge.text import nfc
 from retrieval.evidence import Citation
 from retrieval.question import BadQuestion
 from retrieval.service import NotReady
+from retrieval.unit_text import describe
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,17 @@ class ChatAssistant:
         entries = self._services().catalogue
         entry = find_entry(entries, nfc(query))
         return card_lines(entry, entries, today or date.today()) if entry else None
+
+    def unit(self, query: str) -> "str | Reply":
+        """What became of an administrative unit in 2025 (or why the name cannot be resolved), with the source."""
+        if (busy := self._unavailable()) is not None:
+            return busy
+        units = self._services().units.load()
+        found = lookup(units, nfc(query))
+        if found.status != "found":
+            return found.reason
+        lines = ([found.reason] if found.reason else []) + describe(units, found)
+        return "\n".join(lines) + f"\n(Nguồn: dữ liệu {units.source})"
 
     def criterion(self, n: int, channel: str, user_id: str, today: date | None = None) -> tuple[list[str], Reply]:
         """Criterion n's name in each national set, and what the documents say about it in the set in force."""

@@ -21,12 +21,15 @@ HELP_TEXT = (
     "• Gõ câu hỏi bằng tiếng Việt (có dấu hoặc không dấu).\n"
     "• /vanban <số hiệu>: thẻ văn bản (trích yếu, cơ quan ban hành, ngày, tình trạng hiệu lực), "
     "ví dụ /vanban 318/QĐ-TTg hoặc /vanban cv 267.\n"
-    "• /tieuchi <số>: tên tiêu chí trong từng bộ tiêu chí và nội dung văn bản nêu về tiêu chí đó, ví dụ /tieuchi 17.\n"
+    "• /tieuchi <số> [giai đoạn, vùng hoặc nhóm xã]: tên tiêu chí trong từng bộ và nội dung văn bản nêu về tiêu chí "
+    "đó, ví dụ /tieuchi 17 hoặc /tieuchi 8 2026-2030 nhóm 2.\n"
+    "• /donvi <tên>: xã, huyện, tỉnh trước và sau sắp xếp năm 2025, ví dụ /donvi xã Long Trị A, Hậu Giang.\n"
     "• Bấm 👍 / 👎 dưới câu trả lời để đánh giá; ý kiến được ghi lại để cải thiện trợ lý.")
 VANBAN_USAGE = "Vui lòng ghi số hiệu văn bản sau lệnh, ví dụ: /vanban 318/QĐ-TTg hoặc /vanban cv 267."
 VANBAN_UNKNOWN = ("Không tìm thấy văn bản “{query}” trong danh mục văn bản của hệ thống. "
                   "Hãy kiểm tra lại số hiệu (ví dụ 318/QĐ-TTg, 51/2025/QĐ-TTg, 267/BNN-VPĐP).")
-TIEUCHI_USAGE = "Vui lòng ghi số thứ tự tiêu chí sau lệnh, ví dụ: /tieuchi 17."
+TIEUCHI_USAGE = "Vui lòng ghi số thứ tự tiêu chí sau lệnh, ví dụ: /tieuchi 17 hoặc /tieuchi 8 2026-2030 nhóm 2."
+DONVI_USAGE = "Vui lòng ghi tên xã, huyện hoặc tỉnh sau lệnh, ví dụ: /donvi xã Long Trị A, Hậu Giang."
 TIEUCHI_UNKNOWN = "Không có tiêu chí số {n} trong các bộ tiêu chí quốc gia của hệ thống (từ 1 đến {top})."
 UNKNOWN_COMMAND = "Lệnh này chưa được hỗ trợ. Gõ /help để xem các lệnh, hoặc gửi câu hỏi bằng chữ."
 

@@ -22,8 +22,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import render
 from bot.assistant import FAILED, NON_TEXT, THANKS, Reply
-from bot.telegram_format import (call_with_retries, card_html, citation_html, esc, hide_in_logs, keyboard,
-                                 parse_callback, reply_parts, strip_html)
+from bot.telegram_format import (call_with_retries, card_reply, citation_html, esc, hide_in_logs, keyboard,
+                                 parse_callback, reply_parts, strip_html, unit_reply)
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ FEEDBACK_GONE = "Không tìm thấy câu trả lời này trong nhật ký nên 
 FEEDBACK_FAILED = "Xin lỗi, hệ thống chưa ghi được đánh giá của bạn. Vui lòng thử lại sau ít phút."
 UNKNOWN_BUTTON = "Nút này không còn dùng được. Vui lòng hỏi lại."
 COMMANDS = (("start", "Giới thiệu trợ lý"), ("help", "Cách dùng"), ("vanban", "Thẻ văn bản theo số hiệu"),
-            ("tieuchi", "Nội dung một tiêu chí theo số"))
+            ("tieuchi", "Nội dung một tiêu chí theo số"), ("donvi", "Đơn vị hành chính trước và sau sắp xếp 2025"))
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -179,7 +179,8 @@ class TelegramChannel:
         app, messages = self.application, filters.UpdateType.MESSAGES  # new and edited messages
         app.add_handler(CommandHandler("start", self._static(render.START_TEXT)))
         app.add_handler(CommandHandler("help", self._static(render.HELP_TEXT)))
-        app.add_handler(CommandHandler("vanban", self._on_vanban))
+        app.add_handler(CommandHandler("vanban", self._reference(render.VANBAN_USAGE, lambda q: card_reply(self.assistant, q))))
+        app.add_handler(CommandHandler("donvi", self._reference(render.DONVI_USAGE, lambda q: unit_reply(self.assistant, q))))
         app.add_handler(CommandHandler("tieuchi", self._on_tieuchi))
         app.add_handler(MessageHandler(filters.COMMAND & messages, self._static(render.UNKNOWN_COMMAND)))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & messages, self._on_text))
@@ -198,23 +199,23 @@ class TelegramChannel:
                                          update.effective_message.text)
         await self._send_reply(chat_id, reply)
 
-    async def _on_vanban(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id, query = update.effective_chat.id, " ".join(context.args or ()).strip()
-        if not query:
-            await self._send(chat_id, esc(render.VANBAN_USAGE))
-            return
-        card = await asyncio.to_thread(self.assistant.document_card, query)
-        if isinstance(card, Reply):
-            await self._send_reply(chat_id, card)
-        elif card is None:
-            await self._send(chat_id, esc(render.VANBAN_UNKNOWN.format(query=query)))
-        else:
-            await self._send(chat_id, card_html(card))
+    def _reference(self, usage: str, look: Callable[[str], "str | Reply"]):
+        """A lookup command (/vanban, /donvi): its argument looked up off the event loop, or how to use it."""
+        async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            chat_id, query = update.effective_chat.id, " ".join(context.args or ()).strip()
+            found = await asyncio.to_thread(look, query) if query else esc(usage)
+            await (self._send_reply(chat_id, found) if isinstance(found, Reply) else self._send(chat_id, found))
+        return handler
 
     async def _on_tieuchi(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, args = update.effective_chat.id, context.args or []
-        if len(args) != 1 or not args[0].isdecimal() or len(args[0]) > 3:
+        if not args or not args[0].isdecimal() or len(args[0]) > 3:
             await self._send(chat_id, esc(render.TIEUCHI_USAGE))
+            return
+        if len(args) > 1:  # "/tieuchi 17 vùng ĐBSCL", "/tieuchi 8 2026-2030 nhóm 2": the criteria table answers
+            reply = await self._typing_while(chat_id, self.assistant.ask, CHANNEL, str(chat_id),
+                                             "tiêu chí " + " ".join(args))
+            await self._send_reply(chat_id, reply)
             return
         lines, reply = await self._typing_while(chat_id, self.assistant.criterion, int(args[0]), CHANNEL,
                                                 str(chat_id))

@@ -13,6 +13,7 @@ from typing import Awaitable, Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import render
 from bot.render import SOURCE_HEADINGS, answer_sections, source_name, split_message
 from retrieval.evidence import Citation
 
@@ -204,3 +205,17 @@ async def call_with_retries(what: str, make: Callable[[], Awaitable], attempts: 
             await asyncio.sleep(wait)
     log.warning("Giving up on Telegram %s after %d attempt(s): %s", what, attempts, reason)
     return None
+
+
+def card_reply(assistant, query: str):
+    """/vanban: the document card as HTML, a not-found message, or the assistant's Reply when it is not ready."""
+    card = assistant.document_card(query)
+    if card is None:
+        return esc(render.VANBAN_UNKNOWN.format(query=query))
+    return card if not isinstance(card, list) else card_html(card)
+
+
+def unit_reply(assistant, query: str):
+    """/donvi: what became of the unit (escaped text), or the assistant's Reply when it is not ready."""
+    found = assistant.unit(query)
+    return esc(found) if isinstance(found, str) else found

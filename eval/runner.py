@@ -59,7 +59,8 @@ def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir
     llm = services.asker if services.asker.llm is not None else None
     catalogue = [entry_text(e, services.catalogue) for e in services.catalogue]
     services.units.load()
-    return (services.searcher, AskService(services.searcher, services.catalogue, units=services.units), llm, mapper,
+    return (services.searcher, AskService(services.searcher, services.catalogue, units=services.units,
+                                                criteria=services.criteria), llm, mapper,
             catalogue, info, services.close)
 
 

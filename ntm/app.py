@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ntm.deps import AppState, ServicesUnavailable, error_response, unavailable_response
-from ntm.routes import ask, documents, health
+from ntm.routes import ask, documents, health, reference
 from ntm.services import Services, build_services
 from ntm.settings import Settings
 
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
     app.state.channels = channels
     app.add_exception_handler(ServicesUnavailable, _unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    for router in (health.router, ask.router, documents.router, *channels.routers):
+    for router in (health.router, ask.router, documents.router, reference.router, *channels.routers):
         app.include_router(router)
     return app
 

@@ -13,6 +13,7 @@ import typer
 
 from ingest.errors import IngestError
 from ntm.cli_feedback import feedback_app
+from ntm.cli_reference import units
 from ntm.settings import Settings
 from retrieval.store import StoreError
 
@@ -22,6 +23,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistan
 models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.")
 app.add_typer(models_app, name="models")
 app.add_typer(feedback_app, name="feedback")
+app.command()(units)
 PLUGIN_GROUP = "ntm.commands"  # entry points naming more command groups (the eval package adds `ntm eval`)
 
 

@@ -15,6 +15,8 @@ from ingest.pipeline import index_fingerprint as _fingerprint
 from knowledge.abbreviations import load_abbreviations
 from knowledge.admin_units import AdminUnits
 from knowledge.catalogue import CatalogueEntry, entry_for, load_catalogue
+from knowledge.criteria import DEFAULT_PATH as CRITERIA_PATH
+from knowledge.criteria import CriteriaTable, load_criteria
 from ntm.settings import Settings
 from retrieval.chat import ChatModel
 from retrieval.embedding import Embedder
@@ -40,10 +42,11 @@ class Services:
     catalogue: list = field(default_factory=list)
     asker: AskService | None = None
     units: AdminUnits = field(default_factory=AdminUnits)
+    criteria: CriteriaTable = field(default_factory=load_criteria)
 
     def __post_init__(self) -> None:
         if self.asker is None:  # tests and tools that assemble Services by hand get the extractive answerer
-            self.asker = AskService(self.searcher, self.catalogue, units=self.units)
+            self.asker = AskService(self.searcher, self.catalogue, units=self.units, criteria=self.criteria)
 
     def warm_up(self) -> None:
         """Load the model, create or check the store's schema, read the registry (idempotent)."""
@@ -120,6 +123,12 @@ def catalogue_path(settings: Settings) -> Path:
     return Path(settings.knowledge_dir) / "catalogue.yaml"
 
 
+def criteria_path(settings: Settings) -> Path:
+    """The criteria table of NTM_KNOWLEDGE_DIR, else the one shipped with the package."""
+    path = Path(settings.knowledge_dir) / "criteria.yaml"
+    return path if path.exists() else CRITERIA_PATH
+
+
 def load_knowledge(settings: Settings) -> tuple[list[CatalogueEntry], dict[str, str]]:
     """The catalogue entries and the abbreviation table from NTM_KNOWLEDGE_DIR (empty when absent)."""
     path = catalogue_path(settings)
@@ -150,8 +159,9 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     searcher = Searcher(store, embedder, SHARED_STORE_REFRESH_S if shared else None, catalogue=entries,
                         abbreviations=abbreviations, fusion=settings.fusion)
     units = AdminUnits()
+    criteria = load_criteria(criteria_path(settings))
     return Services(settings, embedder, store, indexer, searcher, entries,
-                    AskService(searcher, entries, llm=llm, units=units), units)
+                    AskService(searcher, entries, llm=llm, units=units, criteria=criteria), units, criteria)
 
 
 def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:

@@ -76,3 +76,15 @@ def _lowercase_places(text: str) -> list[str]:
             if a not in _NOT_PLACE and b not in _NOT_PLACE and f"{a} {b}" not in _NOT_PLACE_PAIRS]
 
 
+
+
+def with_aliases(words: set[str], text: str, aliases) -> set[str]:
+    """The words of a text, plus a unit's name as asked when the text names the unit by its other-era name
+    ("xã Long Trị A" holds "phường Long Mỹ"; a page on Hậu Giang holds "Cần Thơ"). `aliases`: QueryPlan.aliases."""
+    if not aliases:
+        return words
+    padded = f" {' '.join(folded_words(text))} "
+    for asked, others in aliases:
+        if any(f" {o} " in padded for o in others):
+            words = words | set(asked)
+    return words

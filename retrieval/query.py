@@ -67,7 +67,8 @@ class QueryPlan:
     extra_asks: tuple[str, ...] = ()  # asks beyond MAX_ASKS: the officer is asked to send them separately
     units: tuple = ()  # administrative units the message names (knowledge.unit_lookup.Lookup), set by the asker
     retrieval_extra: str = ""  # searched for but not required of a quote: a unit's names in the other era
-    loose_words: tuple[str, ...] = ()  # question words a pre-2025 passage cannot hold (a new unit's name)
+    # a unit's name as asked (folded words) and its names in the other era: a sentence naming either holds it
+    aliases: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
 
 
 def _criteria_set(entries: Sequence[CatalogueEntry], new_set: bool) -> CatalogueEntry | None:

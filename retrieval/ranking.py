@@ -20,6 +20,7 @@ from retrieval.asks import QUESTION_WORDS
 from retrieval.kinds import kind_fits, may_answer
 from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
+from retrieval.places import with_aliases
 from retrieval.search import SearchResult
 from retrieval.validity import staleness
 
@@ -93,8 +94,7 @@ class Candidate:
 
 def question_terms(plan: QueryPlan) -> list[str]:
     """Content words of the question (folded), expansions included, question words dropped."""
-    return [w for w in dict.fromkeys(folded_words(plan.search_text)) if w not in QUESTION_WORDS and len(w) > 1
-            and w not in plan.loose_words or w.isdigit()]
+    return [w for w in dict.fromkeys(folded_words(plan.search_text)) if w not in QUESTION_WORDS and len(w) > 1 or w.isdigit()]
 
 
 def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
@@ -256,7 +256,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
             spans.append((r, i, s, e))
             leads.append(set(folded_words(lead)))
             shown.append(header)
-    bags = [unit_words(r.text[s:e]) for r, _, s, e in spans]
+    bags = [with_aliases(unit_words(r.text[s:e]), r.text[s:e], plan.aliases) for r, _, s, e in spans]
     terms = question_terms(plan)
     weights = _weights(terms, bags)
     if plan.own_text:  # an ask of a message: the words it borrows as context count less than its own
@@ -266,7 +266,8 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
                   any(w in (plan.folded or fold(plan.text)) for w in _DATE_WORDS),
                   supported_numbers([plan.text, *plan.numbers]), _unit_pattern(plan.folded or plan.text))
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
-    headings = [set(folded_words(f"{r.title or ''} {r.path} {r.number or ''}")) for r in results]
+    headings = [with_aliases(set(folded_words(f"{r.title or ''} {r.path} {r.number or ''}")), f"{r.title} {r.text}",
+                             plan.aliases) for r in results]
     chunks = [set(folded_words(r.text)) for r in results]
     entity_ok = _entities_by_result(plan, results, catalogue)
     out = []

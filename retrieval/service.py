@@ -10,7 +10,10 @@ from typing import Sequence
 from knowledge.admin_units import AdminUnits
 from knowledge.cards import card_id, entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.criteria import CriteriaTable
+from knowledge.text import fold
 from knowledge.unit_lookup import mentions
+from retrieval.criteria_answers import criteria_answer, default_period, mentions_criterion, read_criteria_ask
 from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, refusal, source_line
@@ -46,9 +49,11 @@ class AskService:
     """Answers questions from the index; one instance per process, shared by the CLI, the API and the bots."""
 
     def __init__(self, searcher: Searcher, catalogue: Sequence[CatalogueEntry], llm=None,
-                 evidence_k: int = EVIDENCE_K, units: AdminUnits | None = None) -> None:
+                 evidence_k: int = EVIDENCE_K, units: AdminUnits | None = None,
+                 criteria: CriteriaTable | None = None) -> None:
         self.searcher, self.catalogue, self.llm, self.evidence_k = searcher, tuple(catalogue), llm, evidence_k
         self.units = units  # read only once loaded (Services.warm_up); without it no unit is recognised
+        self.criteria = criteria  # the criteria table; without it criteria questions go to the documents
 
     def ask(self, question: object, *, as_of: date | None = None, mode: str = "hybrid",
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
@@ -75,8 +80,15 @@ class AskService:
         def cards(entry: CatalogueEntry) -> list[SearchResult]:
             return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
 
+        table_ask = self._criteria_ask(plan)
+        if table_ask is not None:
+            answer = criteria_answer(table_ask, plan.folded or plan.text, plan.as_of, self.catalogue, cards,
+                                     self._passage, self.criteria)
+            return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if is_unit_question(plan, found):
-            answer = unit_answer(plan, found, self.units, self.catalogue, cards, self._merge_status(plan, flt))
+            about = extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
+            answer = unit_answer(plan, found, self.units, self.catalogue, cards, self._merge_status(plan, flt),
+                                 [c for c in about.citations if c.location != CARD_LABEL] if about.answered else [])
             return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if self.llm is not None and results:
             evidence = list({r.chunk_id: r for r in [*results, *(r for rs in per_ask for r in rs)]}.values())
@@ -93,6 +105,22 @@ class AskService:
             answer = Answer(answer.text + unit_note(found, self.units), True, answer.citations, answer.notes,
                             answer.answerer)
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
+
+    def _criteria_ask(self, plan: QueryPlan):
+        """The criteria-table ask of a message, read with the period its criterion number or date points at."""
+        if self.criteria is None:
+            return None
+        if len(plan.asks) > 1 and not all(mentions_criterion(fold(ask.text)) for ask, _ in plan.asks):
+            return None  # a message mixing a criteria ask with others is answered ask by ask from the documents
+        decision = entry_for(self.catalogue, plan.criterion.decision) if plan.criterion else None
+        period = decision.period if decision and decision.period else default_period(self.catalogue, plan.as_of)
+        return read_criteria_ask(plan.folded or fold(plan.text), self.criteria, period)
+
+    def _passage(self, words: str, corpus_file: str) -> SearchResult | None:
+        """A chunk of one corpus file holding the given words (to quote a fact the criteria table attributes)."""
+        sub = self.searcher.plan(words)
+        found = self.searcher.retrieve(sub, self.searcher.encode_many([sub])[0], limit=self.evidence_k)
+        return next((r for r in found if (r.source or "").endswith(corpus_file)), None)
 
     def _merge_status(self, plan: QueryPlan, flt: SearchFilter | None) -> list:
         """Quoted passages on keeping or re-assessing NTM status after a merge, on the asked date."""

@@ -21,13 +21,17 @@ from retrieval.search import SearchResult
 from retrieval.unit_text import describe, other_names
 
 MERGED_TOPIC = "đvhc sau sắp xếp"  # the catalogue topic of documents about units formed by a re-arrangement
-GOVERNING_LIMIT = 5  # documents listed as governing merged units; the catalogue has five central ones today
+GOVERNING_LIMIT = 4  # documents listed as governing merged units: those in force, then the latest expired ones
 STATUS_QUOTES = 2  # passages quoted on keeping or re-assessing NTM status after a merge
-# What a message asks when it asks about a unit itself (folded): merged, now part of, formed from, renamed.
-_UNIT_CUES = re.compile(r"\b(?:sap nhap|sat nhap|sap xep|hop nhat|nhap (?:vao|voi)|gop (?:vao|voi)?|nay thuoc|"
-                        r"gio thuoc|bay gio (?:la|thuoc)|nay la|gio la|truoc (?:day|kia) la|ten (?:moi|cu)|doi ten|"
-                        r"hinh thanh tu|gom (?:nhung|cac)? ?(?:xa|phuong|don vi|tinh)|thuoc (?:xa|phuong|tinh) nao|"
-                        r"thanh (?:xa|phuong|tinh) nao|xa moi|xa cu|don vi moi|con (?:khong|ko|k)\b|con ton tai)")
+# What a message asks when it asks about a unit itself (folded): what it now belongs to, what it was formed
+# from, its new or old name. "Sau sáp nhập" alone is not such a cue: most of those questions ask about NTM.
+_MERGED = r"(?:sap nhap|sat nhap|nhap|gop|hop nhat|hop thanh|thanh lap|lap|hinh thanh|chia)"
+_UNIT_CUES = re.compile(r"\b(?:(?<!nam )(?:nay|gio|bay gio|hien nay) (?:la|thuoc)|thuoc (?:tp|thanh pho|tinh|xa|phuong|"
+                        r"don vi|dv) nao|la (?:phuong|xa|tinh|don vi) (?:gi|nao)|" + _MERGED +
+                        r" (?:vao|vo|voi|thanh|ve) (?:(?:nhung|cac|may) )?(?:dau|xa|phuong|don vi|dv|tinh|tp)|" +
+                        _MERGED + r" tu (?:(?:nhung|cac|may|bao nhieu|bao nhiu) )?(?:xa|phuong|don vi|dv|tinh)|"
+                        r"gom (?:nhung|cac) (?:xa|phuong|don vi|dv|tinh)|ten (?:moi|cu|la gi)|doi ten|"
+                        r"truoc (?:day|kia) la|(?:con|van) (?:ton tai|khong|ko)\b|bi chia)")
 # The questions put to the documents about NTM status after a merge, one quote each (an officer's two ways of
 # asking: how a merged commune is recognised, and whether it must be re-assessed).
 STATUS_QUESTIONS = ("xã mới hình thành sau sáp nhập được công nhận đạt chuẩn nông thôn mới như thế nào",
@@ -51,20 +55,20 @@ def is_unit_question(plan: QueryPlan, found: Sequence[Lookup]) -> bool:
 
 
 def _province_alternatives(units: AdminUnits, name: str) -> tuple[str, ...]:
-    """A province's names in the other era: "Cần Thơ" → Hậu Giang, Sóc Trăng; "Hậu Giang" → Cần Thơ."""
-    out: list[str] = []
-    for unit in units.by_name.get(name_key(name), ()):
-        if unit.tier == "province":
-            links = units.to_new.get(unit, ()) if unit.era == "old" else units.from_old.get(unit, ())
-            out += [link.unit.short for link in links if link.unit.short != unit.short]
+    """The new name of a province merged into one named otherwise ("Hậu Giang" → Cần Thơ). A name both eras
+    share ("Thái Nguyên", which took in Bắc Kạn) stays as it is: a question using it means that province."""
+    found = units.by_name.get(name_key(name), ())
+    if any(u.tier == "province" and u.era == "new" for u in found):
+        return ()
+    out = [link.unit.short for u in found if u.tier == "province" for link in units.to_new.get(u, ())]
     return tuple(dict.fromkeys(out))
 
 
 def with_units(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits) -> QueryPlan:
-    """The plan searching the other era's names too: passages written before 2025 use the old names, and a
-    passage about an old commune may name neither its new commune nor its new province."""
+    """The plan searching the other era's names too (passages before 2025 use the old names), and reading a
+    sentence that names a unit either way as naming it."""
     extra: list[str] = []
-    loose: set[str] = set()
+    aliases: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     alternatives: dict[str, tuple[str, ...]] = {}
     for f in found:
         if f.status != "found":
@@ -74,17 +78,23 @@ def with_units(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits) -> Q
         shorts = tuple(split_level(n[:1].upper() + n[1:])[1] for n in names)
         for unit in f.units:
             alternatives[fold(unit.short)] = alternatives.get(fold(unit.short), ()) + shorts
-            if unit.era == "new" and shorts:  # a passage from before 2025 names it by its old names only
-                loose |= set(folded_words(f"{unit.level} {unit.short} {unit.province}"))
+            if unit.era == "new" and unit.tier == "commune":  # its province, in a pre-2025 passage, is an old one
+                olds = tuple(dict.fromkeys(split_level(link.unit.province)[1] for link in units.from_old.get(unit, ())))
+                key = fold(split_level(unit.province)[1])
+                alternatives[key] = alternatives.get(key, ()) + olds
+                aliases.append((tuple(folded_words(key)), tuple(" ".join(folded_words(x)) for x in olds)))
+            if shorts:
+                aliases.append((tuple(folded_words(unit.short)), tuple(" ".join(folded_words(x)) for x in shorts)))
+
     def widened(p: QueryPlan) -> QueryPlan:
         entities = []
         for e in p.entities:
             provinces = _province_alternatives(units, e[0])
-            if provinces:  # a province named by its new name: a pre-2025 passage names the old ones instead
-                loose.update(folded_words(e[0]))
+            if provinces:  # a province named by one era's name: a passage may use the other's
+                aliases.append((tuple(folded_words(e[0])), tuple(" ".join(folded_words(x)) for x in provinces)))
             entities.append(e + tuple(m for m in alternatives.get(fold(e[0]), ()) + provinces if m not in e))
         return replace(p, units=tuple(found), entities=tuple(entities), retrieval_extra=" ".join(extra),
-                       loose_words=tuple(sorted(loose)))
+                       aliases=tuple(dict.fromkeys(aliases)))
 
     asks = tuple((ask, widened(sub)) for ask, sub in plan.asks)
     return replace(widened(plan), asks=asks)
@@ -113,7 +123,7 @@ def _card_citation(n: int, card: SearchResult, plan: QueryPlan) -> Citation:
 
 
 def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, catalogue: Sequence[CatalogueEntry],
-                cards, status_quotes: Sequence[Citation]) -> Answer:
+                cards, status_quotes: Sequence[Citation], about: Sequence[Citation] = ()) -> Answer:
     """The answer to a question about units: the mapping, the governing documents and the quoted documents."""
     if not any(f.status == "found" for f in found):
         return Answer("\n".join(f.reason for f in found), False, ())
@@ -138,12 +148,14 @@ def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, cat
             mark = f" [{citations[-1].n}]"
         lines.append(f"• {entry.type} {entry.number}: {entry.title} — {STATUS_LABELS[status]}{mark}")
     cited = {x.document_id for x in citations}
-    quoted = [c for c in status_quotes if c.document_id not in cited and not cited.add(c.document_id)][:STATUS_QUOTES]
-    if quoted:
-        lines.append("\nVăn bản nói về danh hiệu NTM sau sáp nhập:")
-    for c in quoted:
-        citations.append(replace(c, n=len(citations) + 1))
-        lines.append(f"• Theo {c.number or c.title}: “{c.quote}” [{citations[-1].n}]")
+    for heading, quotes, limit in (("Tài liệu nói về đơn vị được hỏi:", about, STATUS_QUOTES),
+                                   ("Văn bản nói về danh hiệu NTM sau sáp nhập:", status_quotes, STATUS_QUOTES)):
+        quoted = [c for c in quotes if c.document_id not in cited and not cited.add(c.document_id)][:limit]
+        if quoted:
+            lines.append(f"\n{heading}")
+        for c in quoted:
+            citations.append(replace(c, n=len(citations) + 1))
+            lines.append(f"• Theo {c.number or c.title}: “{c.quote}” [{citations[-1].n}]")
     text = "\n".join(lines) + "\n\nCăn cứ:\n" + "\n".join(source_line(c, False) for c in citations)
     return Answer(text, True, tuple(citations))
 

@@ -94,9 +94,9 @@ def other_names(units: AdminUnits, found: Lookup) -> list[str]:
     written before or after the re-arrangement."""
     names: list[str] = []
     for unit in found.units:
+        if unit.tier != "commune":  # a district or province is written about under its own name
+            continue
         links = units.to_new.get(unit, ()) if unit.era == "old" else units.from_old.get(unit, ())
-        if unit.tier == "district":
-            links = [link for c in units.communes_of(unit) for link in units.to_new.get(c, ())]
         names += [lower_level(link.unit.name) for link in links]
     own = {lower_level(u.name) for u in found.units}
     return [n for n in dict.fromkeys(names) if n not in own][:MAX_PARTS_NAMED]

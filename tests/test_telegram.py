@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from bot.assistant import LOADING, NON_TEXT, RATE_LIMITED, THANKS, Reply
-from bot.render import HELP_TEXT, START_TEXT, TIEUCHI_USAGE, UNKNOWN_COMMAND, VANBAN_UNKNOWN, VANBAN_USAGE
+from bot.render import HELP_TEXT, START_TEXT, TIEUCHI_USAGE, DONVI_USAGE, UNKNOWN_COMMAND, VANBAN_UNKNOWN, VANBAN_USAGE
 from bot.telegram_bot import CITATION_GONE, FEEDBACK_GONE, SECRET_HEADER, UNKNOWN_BUTTON
 from ntm.channels import build_telegram
 from bot.telegram_format import LIMIT, reply_parts, strip_html, utf16_len
@@ -235,6 +235,18 @@ def test_commands(bot):
     assert html.unescape(bot.exchange(chat, "/tieuchi abc")[0].params["text"]) == TIEUCHI_USAGE
     assert "Không có tiêu chí số 99" in bot.exchange(chat, "/tieuchi 99")[0].params["text"]
     assert html.unescape(bot.exchange(chat, "/xoa_het")[0].params["text"]) == UNKNOWN_COMMAND
+
+
+def test_unit_and_criteria_commands_with_arguments(bot):
+    chat = 1008
+    unit = html.unescape(bot.exchange(chat, "/donvi xa long tri a, hau giang")[0].params["text"])
+    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ." in unit
+    assert "vietnamadminunits 1.0.4" in unit
+    assert "Vui lòng ghi thêm huyện cũ hoặc tỉnh" in html.unescape(bot.exchange(chat, "/donvi Tân Phú")[0].params["text"])
+    assert "Không tìm thấy đơn vị hành chính" in html.unescape(bot.exchange(chat, "/donvi Qwzrtyk")[0].params["text"])
+    assert html.unescape(bot.exchange(chat, "/donvi")[0].params["text"]) == DONVI_USAGE
+    group = html.unescape(bot.exchange(chat, "/tieuchi 8 2026-2030 nhóm 2")[0].params["text"])
+    assert "Tiêu chí số 8: Môi trường và cảnh quan nông thôn" in group and "Phụ lục I của QĐ 51/2025/QĐ-TTg" in group
 
 
 def test_non_text_and_bad_messages_get_clear_replies(bot):
