@@ -206,3 +206,16 @@ def test_officer_set_validates_is_written_as_officers_type_and_keeps_its_frozen_
     # the split recorded in the file is the one eval.split drew (seed 11), so it was never edited by hand
     from eval.split import assign_splits
     assert [i.split for i in items] == assign_splits(n)
+
+
+UNITS_CRITERIA_SET = REPO / "eval" / "datasets" / "ntm_units_criteria.jsonl"
+
+
+@pytest.mark.shared
+def test_units_and_criteria_set_validates_and_keeps_its_frozen_test_part(shared_dir):
+    items = load_dataset(UNITS_CRITERIA_SET)
+    assert validate_dataset(items, shared_dir / "corpus") == []
+    assert sum("admin_units" in i.tags for i in items) >= 20 and sum("criteria" in i.tags for i in items) >= 20
+    assert any("threshold_absent" in i.tags and not i.answerable for i in items)
+    from eval.split import assign_splits
+    assert [i.split for i in items] == assign_splits(len(items))
