@@ -12,7 +12,7 @@ from knowledge.cards import card_id, entry_text
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.criteria import CriteriaTable
 from knowledge.text import fold
-from knowledge.unit_lookup import mentions
+from knowledge.unit_mentions import mentions
 from retrieval.criteria_answers import criteria_answer, default_period, mentions_criterion, read_criteria_ask
 from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer

@@ -70,6 +70,11 @@ def _old_province(units: AdminUnits, province: Unit) -> list[str]:
     olds = units.from_old.get(new, ())
     if len(olds) == 1:
         return [f"{province.name} không hợp nhất với tỉnh khác trong đợt sắp xếp năm 2025."]
+    if new.name == province.name:  # Thái Nguyên took in Bắc Kạn and kept its name
+        others = ", ".join(lower_level(o.unit.name) for o in olds if o.unit.name != province.name)
+        return [f"{province.name} hợp nhất với {others} thành {lower_level(new.name)} (giữ tên {province.short}).",
+                f"{new.name} hình thành từ {len(olds)} tỉnh, thành phố: "
+                f"{', '.join(lower_level(o.unit.name) for o in olds)}."]
     return [f"{province.name} nay thuộc {lower_level(new.name)}.",
             f"{new.name} hình thành từ {len(olds)} tỉnh, thành phố: {', '.join(lower_level(o.unit.name) for o in olds)}."]
 

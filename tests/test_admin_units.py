@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.admin_units import AdminUnits
-from knowledge.unit_lookup import lookup, mentions
+from knowledge.unit_lookup import lookup
+from knowledge.unit_mentions import mentions
 from retrieval.unit_text import describe, other_names
 
 
@@ -88,3 +89,13 @@ def test_units_named_inside_a_question(units):
     assert named[0].units[0].name == "Xã Sơn Phú"
     assert mentions(units, "xã nhóm 1 là xã nào, tỉnh hoàn thành nhiệm vụ NTM cần gì") == []
     assert [m.units[0].name for m in mentions(units, "hau giang sap nhap voi tinh nao")] == ["Tỉnh Hậu Giang"]
+
+
+@pytest.mark.shared
+def test_the_communes_of_the_hau_giang_seed_article_resolve_to_their_new_units(units, shared_dir):
+    text = next((shared_dir / "corpus" / "seeds").glob("003_*.txt")).read_text(encoding="utf-8")
+    named = mentions(units, text)
+    assert [m.status for m in named].count("ambiguous") == 0 and len(named) >= 15
+    said = {m.units[0].short: describe(units, m)[0] for m in named}
+    assert "nay thuộc xã Tân Hòa, thành phố Cần Thơ" in said["Nhơn Nghĩa A"]
+    assert "nay thuộc phường Đại Thành, thành phố Cần Thơ" in said["Đại Thành"]
