@@ -10,9 +10,8 @@ from typing import Callable, Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.criteria import CriteriaSet, CriteriaTable, Region
-from knowledge.dates import vn_date
 from knowledge.text import fold
-from retrieval.doc_facts import CARD_LABEL
+from retrieval.doc_facts import card_citation
 from retrieval.evidence import Answer, Citation, location_of, split_sentences
 from retrieval.extractive import source_line
 from retrieval.search import SearchResult
@@ -240,12 +239,8 @@ def criteria_answer(ask: CriteriaAsk, folded: str, as_of, catalogue: Sequence[Ca
     stated = _stated_for(ask, folded) if ask.wants_threshold else []
     if (problem or zone_problem) and not (criterion or zone or stated):
         return Answer(problem or zone_problem, False, ())
-    citations: list[Citation] = []
-    card = next(iter(cards(entry)), None) if entry else None
-    if card is not None:
-        citations.append(Citation(1, card.doc_id, card.number, card.title or s.document,
-                                  f"{CARD_LABEL}, tình trạng tính đến {vn_date(as_of.isoformat())}", None, card.source,
-                                  card.text.splitlines()[0], round(card.score, 6), card.chunk_id))
+    cited = card_citation(1, list(cards(entry)), as_of) if entry else None
+    citations: list[Citation] = [cited] if cited else []
     mark = " [1]" if citations else ""
     lines = [f"{_title(s)}:"] + [f"• {x}{mark}" for x in criterion + zone] + [f"• {p}" for p in (problem, zone_problem) if p]
     for fact in stated:

@@ -15,6 +15,7 @@ from knowledge.catalogue import CatalogueEntry, entry_for, find_entry
 from knowledge.dates import vn_date
 from knowledge.status import NOT_YET, STATUS_LABELS, status_on
 from retrieval.asks import Ask, fold_ask
+from retrieval.evidence import Citation
 from retrieval.query import QueryPlan
 from retrieval.ranking import question_terms
 from retrieval.search import SearchResult
@@ -105,7 +106,7 @@ _SAYS = {"signer": "{} do {} ký.", "issuer": "{} do {} ban hành.", "signed": "
 _MISSING = {"signer": "người ký", "issuer": "cơ quan ban hành", "signed": "ngày ký", "effective": "ngày có hiệu lực"}
 
 
-def _card_quote(cards: Sequence[SearchResult], keys: Sequence[str]) -> tuple[SearchResult | None, str]:
+def card_quote(cards: Sequence[SearchResult], keys: Sequence[str]) -> tuple[SearchResult | None, str]:
     """The card chunk holding the wanted lines, and those lines."""
     for card in cards:
         lines = [line for line in card.text.splitlines() if line.startswith(tuple(keys))]
@@ -121,15 +122,15 @@ def doc_fact(ask: Ask, plan: QueryPlan, entry: CatalogueEntry, catalogue: Sequen
     if name is None:
         return None
     if name == "status":
-        card, quote = _card_quote(cards, [_LINES["status"], _LINES["amended_by"], _LINES["replaced_by"]])
+        card, quote = card_quote(cards, [_LINES["status"], _LINES["amended_by"], _LINES["replaced_by"]])
         return DocFact(_status_text(entry, plan.as_of, catalogue), card, quote)
     if name == "overview":  # what the document is, who issued it when, and whether it applies on the date asked
-        card, quote = _card_quote(cards, ["Thẻ văn bản:", _LINES["status"]])
+        card, quote = card_quote(cards, ["Thẻ văn bản:", _LINES["status"]])
         issued = f"; {entry.issuer} ký/ban hành ngày {vn_date(entry.signed)}" if entry.signed else ""
         return DocFact(f"{entry.type} {entry.number}: {entry.title}{issued}. " + _status_text(entry, plan.as_of,
                                                                                           catalogue), card, quote)
     value = _value(entry, name)
-    card, quote = _card_quote(cards, [_LINES[name]])
+    card, quote = card_quote(cards, [_LINES[name]])
     label = f"{entry.type} {entry.number}"
     if not value:
         return DocFact(f"Danh mục văn bản chưa ghi {_MISSING[name]} của {label}.", card, quote, recorded=False)
@@ -137,3 +138,13 @@ def doc_fact(ask: Ask, plan: QueryPlan, entry: CatalogueEntry, catalogue: Sequen
         return DocFact(f"Danh mục văn bản chỉ ghi {_MISSING[name]} của {label} là {value}, chưa có ngày cụ thể.",
                        card, quote, recorded=False)
     return DocFact(_SAYS[name].format(label, value), card, quote)
+
+
+def card_citation(n: int, chunks: Sequence[SearchResult], as_of) -> Citation | None:
+    """A document's card cited for what the catalogue says of it: its title and status lines are quoted."""
+    card, quote = card_quote(chunks, ["Thẻ văn bản:", "Tình trạng tính đến"])
+    if card is None:
+        return None
+    return Citation(n=n, document_id=card.doc_id, number=card.number, title=card.title or card.number or "",
+                    location=f"{CARD_LABEL}, tình trạng tính đến {vn_date(as_of.isoformat())}", page=None,
+                    source=card.source, quote=quote, score=round(card.score, 6), chunk_id=card.chunk_id)

@@ -13,11 +13,10 @@ from knowledge.dates import vn_date
 from knowledge.status import STATUS_LABELS, status_on
 from knowledge.text import fold, folded_words
 from knowledge.unit_lookup import Lookup
-from retrieval.doc_facts import CARD_LABEL
+from retrieval.doc_facts import card_citation
 from retrieval.evidence import Answer, Citation
 from retrieval.extractive import source_line
 from retrieval.query import QueryPlan
-from retrieval.search import SearchResult
 from retrieval.unit_text import describe, other_names
 
 MERGED_TOPIC = "đvhc sau sắp xếp"  # the catalogue topic of documents about units formed by a re-arrangement
@@ -115,13 +114,6 @@ def governing(catalogue: Sequence[CatalogueEntry], plan: QueryPlan) -> list[tupl
     return rated[:GOVERNING_LIMIT]
 
 
-def _card_citation(n: int, card: SearchResult, plan: QueryPlan) -> Citation:
-    where = f"{CARD_LABEL}, tình trạng tính đến {vn_date(plan.as_of.isoformat())}"
-    return Citation(n=n, document_id=card.doc_id, number=card.number, title=card.title or card.number or "",
-                    location=where, page=None, source=card.source, quote=card.text.splitlines()[0],
-                    score=round(card.score, 6), chunk_id=card.chunk_id)
-
-
 def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, catalogue: Sequence[CatalogueEntry],
                 cards, status_quotes: Sequence[Citation], about: Sequence[Citation] = ()) -> Answer:
     """The answer to a question about units: the mapping, the governing documents and the quoted documents."""
@@ -141,11 +133,11 @@ def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, cat
     if rules:
         lines.append(f"\nVăn bản về NTM với đơn vị hình thành sau sắp xếp (tình trạng ngày {vn_date(plan.as_of.isoformat())}):")
     for entry, status in rules:
-        card = next(iter(cards(entry)), None)
+        cited = card_citation(len(citations) + 1, list(cards(entry)), plan.as_of)
         mark = ""
-        if card is not None:
-            citations.append(_card_citation(len(citations) + 1, card, plan))
-            mark = f" [{citations[-1].n}]"
+        if cited is not None:
+            citations.append(cited)
+            mark = f" [{cited.n}]"
         lines.append(f"• {entry.type} {entry.number}: {entry.title} — {STATUS_LABELS[status]}{mark}")
     cited = {x.document_id for x in citations}
     for heading, quotes, limit in (("Tài liệu nói về đơn vị được hỏi:", about, STATUS_QUOTES),

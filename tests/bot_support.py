@@ -34,6 +34,7 @@ def build_index(tmp: Path, settings: Settings | None = None):
     (docs / "ke-hoach-dai-phong.txt").write_text(DISTRICT_PLAN, encoding="utf-8")
     (docs / "cv-nuoc-sach.txt").write_text(WATER_LETTER, encoding="utf-8")
     services = build_services(settings, embedder=HashEmbedder())
+    services.warm_up()  # as the app does before serving (the administrative units data is read here)
     report = services.indexer.ingest_paths([str(docs)])
     assert not report.skipped, report.skipped
     ingest_catalogue(services)

@@ -218,3 +218,11 @@ def test_catalogue_card_citation_is_labelled_as_a_summary():
                     page=None, source="knowledge/catalogue.yaml#qd-1", quote="Tóm tắt: …", score=1.0)
     assert citation_out(card).source == CATALOGUE_SOURCE
     assert citation_out(replace(card, source="/srv/ntm/docs/qd-1.pdf")).source == "qd-1.pdf"
+
+
+def test_units_and_criteria_are_answered_on_the_web_chat_too(app_client):
+    unit = chat(app_client, "phường Long Mỹ (Cần Thơ) hình thành từ những xã nào?", session="s-units").json()
+    assert unit["answered"] and "xã Long Trị A" in unit["body"]
+    assert unit["citations"][0]["source"] == "vietnamadminunits==1.0.4"
+    group = chat(app_client, "xa nhom 3 la xa nao vay", session="s-units").json()
+    assert group["answered"] and "khu vực II và khu vực III" in group["body"]

@@ -496,3 +496,11 @@ def test_stop_cancels_an_answer_that_does_not_finish(fake, tmp_path, caplog, mon
     assert zalo.channel.busy == 0
     assert "1 answer(s) still running at shutdown were cancelled" in caplog.text
     assert fake.sends() == []  # the late answer is not sent after shutdown
+
+
+def test_a_unit_named_in_plain_text_is_resolved(services, fake, tmp_path):
+    assistant = make_assistant(services, tmp_path)
+    with running(zalo_settings(tmp_path, fake), assistant) as zalo:
+        zalo.post(event("ad oi xa Long Tri A (tx Long My) gio thuoc phuong nao vay"))
+        [sent] = fake.wait_delivered(1)
+    assert "nay thuộc phường Long Mỹ, thành phố Cần Thơ" in sent.text and "vietnamadminunits 1.0.4" in sent.text
