@@ -161,6 +161,13 @@ class AdminUnits:
         self.to_new = {u: tuple(links) for u, links in to_new.items()}
         self.from_old = {u: tuple(links) for u, links in from_old.items()}
 
+    @property
+    def provinces(self) -> list[Unit]:
+        """The provinces of both eras (97), for scanning a message for their names."""
+        if not hasattr(self, "_provinces"):
+            self._provinces = [u for u in self.units if u.tier == "province"]
+        return self._provinces
+
     def communes_of(self, district: Unit) -> list[Unit]:
         """The old communes of an old district, in the data's order."""
         return [u for u in self.units if u.tier == "commune" and u.era == "old"

@@ -138,8 +138,8 @@ def _province_names(units: AdminUnits, text: str, folded: str) -> list[tuple[Uni
     without diacritics, two or more words ("hau giang")."""
     out = []
     plain = text == fold(text) or text.lower() == folded
-    for unit in units.units:
-        if unit.tier != "province" or len(unit.short) < 4:
+    for unit in units.provinces:
+        if len(unit.short) < 4:
             continue
         hay, needle = (folded, fold(unit.short)) if plain else (text, unit.short)
         at = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", hay)

@@ -90,6 +90,11 @@ class Searcher:
         self._loaded_at = time.monotonic()
 
     @property
+    def live_versions(self) -> frozenset[str]:
+        """The document versions search returns now (changes with every ingest): a cache key for answers."""
+        return frozenset(self._active)
+
+    @property
     def document_count(self) -> int:
         """Number of live documents."""
         self.warm_up()

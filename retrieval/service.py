@@ -29,6 +29,7 @@ EVIDENCE_K = 8  # chunks retrieved as evidence for one question
 NAMED_DOCUMENT_K = 2  # chunks fetched of a document the lead quote names, when none was retrieved
 ASK_EVIDENCE_K = 6  # chunks retrieved for each ask of a message with several, searched with the ask's own words
 CARD_K = 3  # chunks of a document card read for an ask about the document itself (a card is 1-2 chunks)
+MERGE_QUOTES_KEPT = 64  # asked dates whose merge-status quotes are kept (cleared when full; a few bytes each)
 
 
 class NotReady(RuntimeError):
@@ -54,6 +55,7 @@ class AskService:
         self.searcher, self.catalogue, self.llm, self.evidence_k = searcher, tuple(catalogue), llm, evidence_k
         self.units = units  # read only once loaded (Services.warm_up); without it no unit is recognised
         self.criteria = criteria  # the criteria table; without it criteria questions go to the documents
+        self._merge_quotes: dict = {}  # (date, filter, live versions) → quotes on NTM status after a merge
 
     def ask(self, question: object, *, as_of: date | None = None, mode: str = "hybrid",
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
@@ -123,7 +125,16 @@ class AskService:
         return next((r for r in found if (r.source or "").endswith(corpus_file)), None)
 
     def _merge_status(self, plan: QueryPlan, flt: SearchFilter | None) -> list:
-        """Quoted passages on keeping or re-assessing NTM status after a merge, on the asked date."""
+        """Quoted passages on keeping or re-assessing NTM status after a merge, on the asked date (the same for
+        every unit question until the index or the date changes, so kept)."""
+        key = (plan.as_of, repr(flt), self.searcher.live_versions)
+        if key not in self._merge_quotes:
+            if len(self._merge_quotes) >= MERGE_QUOTES_KEPT:
+                self._merge_quotes.clear()
+            self._merge_quotes[key] = self._merge_status_now(plan, flt)
+        return self._merge_quotes[key]
+
+    def _merge_status_now(self, plan: QueryPlan, flt: SearchFilter | None) -> list:
         subs = [self.searcher.plan(q, as_of=plan.as_of) for q in STATUS_QUESTIONS]
         quotes = []
         for sub, vectors in zip(subs, self.searcher.encode_many(subs)):
