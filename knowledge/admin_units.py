@@ -17,9 +17,8 @@ PACKAGE = "vietnamadminunits"
 # The package's licence, said wherever its mapping is cited (it ships no licence field we could read back).
 PACKAGE_LICENCE = "MIT"
 # The day the 2025 re-arrangement applies: communes and provinces in their new form, no district level. The
-# catalogue's cards of CV 267/BNN-VPĐP and QĐ 320/QĐ-TTg state it; the data package gives no dates.
+# catalogue records it (cards of QĐ 320/QĐ-TTg and CV 267/BNN-VPĐP); the data package gives no dates.
 REARRANGED_FROM = "2025-07-01"
-REARRANGED_SOURCE = "267/BNN-VPĐP"
 
 
 @dataclass(frozen=True)

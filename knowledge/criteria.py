@@ -29,6 +29,7 @@ class Stated:
     document: str
     criterion: int | None = None
     applies_to: str = ""
+    find: str = ""  # words to find the passage in its file, in the file's language (an English rendering)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class CriteriaTable:
 def _stated(raw: dict, sid: str) -> Stated:
     try:
         return Stated(str(raw["indicator"]), str(raw["value"]), str(raw["corpus_file"]), str(raw["document"]),
-                      raw.get("criterion"), str(raw.get("applies_to") or ""))
+                      raw.get("criterion"), str(raw.get("applies_to") or ""), str(raw.get("find") or ""))
     except KeyError as missing:
         raise CriteriaError(f"set {sid}: a stated fact lacks {missing}") from None
 

@@ -47,7 +47,7 @@ def one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
-def _context_score(unit: Unit, context: str, units: AdminUnits) -> int:
+def context_score(unit: Unit, context: str, units: AdminUnits) -> int:
     """How many of the units above it the rest of the message names (old district, old or new province)."""
     if not context:
         return 0
@@ -132,7 +132,7 @@ def narrow(units: AdminUnits, text: str, name: str, levels: tuple[str, ...] | No
     if any(ch != fold(ch) for ch in name.lower()):  # typed with diacritics: those spelled the same way first
         exact = [u for u in found if u.short.lower() == name.lower()]
         found = exact or found
-    scores = {u: _context_score(u, context, units) for u in found}
+    scores = {u: context_score(u, context, units) for u in found}
     best = max(scores.values())
     found = [u for u in found if scores[u] == best]
     stories = _stories(units, found)

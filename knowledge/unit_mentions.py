@@ -7,8 +7,8 @@ import re
 
 from knowledge.admin_units import AdminUnits, Unit, name_key, split_level
 from knowledge.text import UPPER, fold, nfc
-from knowledge.unit_lookup import (LEVELS, MAX_LISTED, MAX_NAME_WORDS, NAME_SUFFIX, TYPO_MIN_CHARS, Lookup, narrow,
-                                   one_edit)
+from knowledge.unit_lookup import (LEVELS, MAX_LISTED, MAX_NAME_WORDS, NAME_SUFFIX, TYPO_MIN_CHARS, Lookup,
+                                   context_score, narrow, one_edit)
 
 # Level words before a name in a message; the short forms ("TT", "h.") only before a capitalised name.
 _MENTION = re.compile(r"\b(?:" + "|".join(re.escape(k) if k.endswith(".") else k for k in sorted(LEVELS, key=len,
@@ -45,7 +45,9 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
     nearby = " ".join([around, *(fold(u.short) for f in found if f.status == "found" for u in f.units
                                  if u.tier == "district")]).strip()
     for m in _CAPITALISED.finditer(text):  # "Tân Phú sáp nhập vào đâu": a name without its level word
-        hits = [u for u in units.by_name.get(name_key(m.group(0)), ()) if u.short.lower() == m.group(0).lower()]
+        plain = m.group(0).lower() == fold(m.group(0))  # "Van Hoa" typed without marks matches "Vạn Hòa"
+        hits = [u for u in units.by_name.get(name_key(m.group(0)), ())
+                if (fold(u.short) if plain else u.short.lower()) == m.group(0).lower()]
         if around:  # the message names its provinces: a bare name elsewhere is something else (an ấp, a person)
             hits = [u for u in hits
                     if any(fold(split_level(p)[1]) in around for p in (u.province, *units.province_now.get(u.province, ())))]
@@ -53,8 +55,11 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
             context = " ".join(re.findall(r"\w+", _CLAUSE_END.split(folded[m.end():], 1)[0])[:CONTEXT_WORDS])
             found.append(narrow(units, m.group(0), m.group(0), None, f"{context} {nearby}".strip(), hits, ""))
             taken.append((m.start(), m.end()))
-    for unit, at in provinces:
-        if not any(unit in f.units for f in found):
+    for unit, at in provinces:  # one place per name: "Điện Biên" before and after 2025 is one province
+        same = next((f for f in found if f.units and f.units[0].tier == "province" and f.query == unit.short), None)
+        if same is not None and unit not in same.units:
+            found[found.index(same)] = Lookup(same.query, "found", same.units + (unit,))
+        elif not any(unit in f.units for f in found):
             found.append(Lookup(unit.short, "found", (unit,)))
             taken.append((at, at))
     order = sorted(range(len(found)), key=lambda i: taken[i][0])
@@ -83,9 +88,12 @@ def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_star
     words = list(re.finditer(r"\w+", folded[name_start:name_start + 80]))
     if not words or words[0].group(0) in _NOT_NAMES:
         return None
+    unaccented = text.lower() == folded
     for n in range(min(MAX_NAME_WORDS, len(words)), 0, -1):
         end = name_start + words[n - 1].end()
         typed = text[name_start:end]
+        if n == 1 and unaccented and typed.islower():  # "xa dang lam NTM": "đang", not xã Dang
+            continue
         named = units.by_name.get(name_key(typed), ())
         if typed.lower() != fold(typed):  # written with diacritics: the name must be spelled as the data spells it
             named = [u for u in named if u.short.lower() == typed.lower()]
@@ -94,7 +102,8 @@ def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_star
             hits = list(named)
         if hits and n < len(words) and NAME_SUFFIX.fullmatch(text[name_start + words[n].start():
                                                                      name_start + words[n].end()]):
-            return _no_such_suffix(units, text, name_start, words, n, hits), name_start + words[n].end()
+            rest = " ".join(re.findall(r"\w+", _CLAUSE_END.split(folded[name_start + words[n].end():], 1)[0]))
+            return _no_such_suffix(units, text, name_start, words, n, hits, rest), name_start + words[n].end()
         if hits:
             rest = _CLAUSE_END.split(folded[end:], 1)[0]
             context = " ".join(re.findall(r"\w+", rest)[:CONTEXT_WORDS])
@@ -103,13 +112,14 @@ def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_star
 
 
 
-def _no_such_suffix(units: AdminUnits, text: str, name_start: int, words: list, n: int, hits: list[Unit]) -> Lookup:
-    """ "xã Long Trị B": a real name ("Long Trị") with a suffix no unit has; say so and list the names that exist."""
+def _no_such_suffix(units: AdminUnits, text: str, name_start: int, words: list, n: int, hits: list[Unit],
+                    context: str) -> Lookup:
+    """ "xã Long Trị B": a real name ("Long Trị") with a suffix no unit has; say so and list the names that exist,
+    those of the district or province written after it first."""
     typed = text[name_start:name_start + words[n].end()]
-    near = [u for u in units.by_name.get(name_key(typed[:-1]) + "", ()) if u.tier == "commune"]
-    similar = [u for k in (name_key(hits[0].short) + ch for ch in "abcd123456") for u in units.by_name.get(k, ())
-               if u.district == hits[0].district or not hits[0].district]
-    names = "; ".join(dict.fromkeys(u.where() for u in (hits + similar + near)[:MAX_LISTED]))
+    similar = [u for k in (name_key(hits[0].short) + ch for ch in "abcd123456") for u in units.by_name.get(k, ())]
+    near = sorted(hits + similar, key=lambda u: -context_score(u, context, units))
+    names = "; ".join(dict.fromkeys(u.where() for u in near[:MAX_LISTED]))
     # the near names ride along so that a district or province written after the name is read as its context
     return Lookup(typed, "unknown", tuple(hits), f"Không có đơn vị nào tên “{typed}” trong dữ liệu {units.source}. "
                                                  f"Các tên gần nhất: {names}.")

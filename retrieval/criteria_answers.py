@@ -5,120 +5,20 @@ states it; otherwise which appendix of which decision holds it."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
-from knowledge.criteria import CriteriaSet, CriteriaTable, Region
-from knowledge.text import fold
+from knowledge.criteria import CriteriaSet, CriteriaTable
+from knowledge.text import fold, folded_words
+from retrieval.criteria_asks import CriteriaAsk
 from retrieval.doc_facts import card_citation
 from retrieval.evidence import Answer, Citation, location_of, split_sentences
 from retrieval.extractive import source_line
 from retrieval.search import SearchResult
 from retrieval.validity import validity_note
 
-_NUMBER = re.compile(r"\b(?:tieu chi|tc)\s*(?:so\s*)?(\d{1,3})\b")
-_GROUP = re.compile(r"\bnhom\s*(\d{1,2})\b")
-_PERIOD = re.compile(r"\b(20\d\d)\s*(?:-|–|den|toi)\s*(20\d\d)\b")
-_NEW_SET = re.compile(r"\b(?:2026|2030|bo moi|bo tieu chi moi|qd 51|51/2025)\b")
-_OLD_SET = re.compile(r"\b(?:2021|2022|2023|2024|qd 318|318/qd|bo cu|bo truoc|giai doan truoc|19 tieu chi)\b")
-_THRESHOLD = re.compile(r"\b(?:yeu cau|nguong|chi tieu|muc|can dat|phai dat|bao nhieu|ty le|toi thieu|quy dinh|"
-                        r"dieu kien|the nao moi dat|dat chuan khi)\b")
-_NAME_ASK = re.compile(r"\b(?:la gi|la tieu chi gi|ten|ve gi|noi dung|thuoc nhom|nhom nao|gom)\b")
-_STRUCTURE = re.compile(r"\b(?:nhom noi dung|(?:may|bao nhieu|bn) (?:nhom|tieu chi|tc|chi tieu))\b")
-_DOC_ASK = re.compile(r"\b(?:(?:qd|quyet dinh|van ban|vb|cv|cong van) (?:nao|so may|gi)|quy dinh (?:o|tai) dau|"
-                      r"nam (?:trong|o) (?:qd|van ban|quyet dinh)|ban hanh theo)\b")
-_GROUP_ASK = re.compile(r"\b(?:la xa nao|la gi|la nhung xa|gom|nao la|the nao|xac dinh|dinh nghia|la xa gi|"
-                        r"xa nao|thuoc nhom)\b")
-_LEVEL_CUES = (("huyện", re.compile(r"\b(?:huyen ntm|cap huyen|tieu chi huyen|huyen nong thon moi|huyen dat chuan|"
-                                   r"huyen dac thu|huyen nang cao)\b")),
-               ("tỉnh", re.compile(r"\b(?:tinh hoan thanh|cap tinh|tieu chi tinh|tinh dat chuan)\b")))
-_GRADE_CUES = (("đặc thù", r"dac thu"), ("kiểu mẫu", r"kieu mau"), ("hiện đại", r"hien dai"),
-               ("nâng cao", r"nang cao|\bnc\b"))
 QUOTE_SENTENCES = 3  # sentences quoted for one stated threshold (a value may sum up a few sentences)
 Passage = Callable[[str, str], "SearchResult | None"]  # (words, corpus file) → a chunk of that file
-
-
-@dataclass(frozen=True)
-class CriteriaAsk:
-    """What a message asks of the criteria table; `problem` is a Vietnamese reason when it cannot be answered."""
-
-    set: CriteriaSet | None
-    number: int | None = None  # the first criterion asked; `numbers` holds them all ("TC10 và TC11")
-    region: Region | None = None
-    group: int | None = None
-    wants_threshold: bool = False
-    problem: str = ""
-    numbers: tuple[int, ...] = ()
-    structure: bool = False  # how many criteria, indicators and groups the set has
-    both_periods: bool = False  # the message names both sets ("TC10 bộ mới với TC18 bộ 2021-2025")
-
-
-def mentions_criterion(folded: str) -> bool:
-    """True when a piece of a message asks the table: a criterion number, a commune group, the set's structure
-    ("còn tiêu chí 10", "nhóm 2", "mấy nhóm"), or which decision sets it (answered with the set)."""
-    return bool(_NUMBER.search(folded) or _GROUP.search(folded) or _STRUCTURE.search(folded) or _DOC_ASK.search(folded)
-                or re.search(r"\b(?:con|va)\s+(?:so\s+)?\d{1,2}\b", folded))
-
-
-def default_period(catalogue: Sequence[CatalogueEntry], as_of) -> str:
-    """The period of the criteria set in force on `as_of` (the newest set whose document applies by then)."""
-    starts = sorted(((e.effective or e.signed or "")[:10], e.period) for e in catalogue
-                    if e.criteria and e.level == "central" and e.period)
-    current = [period for start, period in starts if start and start <= as_of.isoformat()]
-    return current[-1] if current else (starts[0][1] if starts else "2021-2025")
-
-
-def _period(folded: str, number: int | None, group: int | None, region: Region | None) -> str | None:
-    span = _PERIOD.search(folded)
-    if span:
-        return f"{span.group(1)}-{span.group(2)}"
-    if _NEW_SET.search(folded) or group is not None:
-        return "2026-2030"
-    if _OLD_SET.search(folded) or region is not None or (number or 0) > 10:
-        return "2021-2025"
-    return None
-
-
-def _choose(table: CriteriaTable, period: str, folded: str) -> CriteriaSet | None:
-    level = next((lv for lv, cue in _LEVEL_CUES if cue.search(folded)), "xã")
-    grade = next((g for g, cue in _GRADE_CUES if re.search(cue, folded)), "NTM")
-    fits = [s for s in table.sets if s.period == period and s.level == level]
-    return next((s for s in fits if grade in s.grade.split(", ")), None) or next(iter(fits), None)
-
-
-def read_criteria_ask(folded: str, table: CriteriaTable, default_period: str) -> CriteriaAsk | None:
-    """The criteria ask of a folded message, or None when it asks no criterion, group or threshold."""
-    number_m, group_m = _NUMBER.search(folded), _GROUP.search(folded)
-    number = int(number_m.group(1)) if number_m else None
-    # "nhóm N" is a commune group after "xã", before "xã"/"là", or beside a criterion number ("tiêu chí 8 nhóm 2")
-    group = int(group_m.group(1)) if group_m and (number_m or re.search(r"\bxa\s+nhom\b|\bnhom\s*\d+\s*(?:xa|la)",
-                                                                         folded)) else None
-    region = next((r for r in table.regions if r.named_in(folded)), None)
-    # "bộ … có mấy tiêu chí" asks the set; "xã X đạt bao nhiêu tiêu chí" asks the documents about a commune
-    structure = bool(_STRUCTURE.search(folded) and re.search(r"\bbo (?:tieu chi|tc|moi|cu|\d)|nhom noi dung", folded))
-    if number is None and group is None and not structure:
-        return None
-    explicit = _PERIOD.search(folded) or _NEW_SET.search(folded) or _OLD_SET.search(folded)
-    if number is not None and not (region or group or explicit or _THRESHOLD.search(folded) or _NAME_ASK.search(folded)):
-        return None
-    if group is not None and number is None and not (_GROUP_ASK.search(folded) or structure):
-        return None
-    period = _period(folded, number, group, region) or default_period
-    chosen = _choose(table, period, folded)
-    if chosen is None:
-        known = ", ".join(sorted({s.period for s in table.sets}))
-        return CriteriaAsk(None, number, region, group, problem=f"Tài liệu hiện có không có bộ tiêu chí NTM cho giai "
-                           f"đoạn {period}; bảng tiêu chí có các giai đoạn: {known}.")
-    # "gồm bao nhiêu chỉ tiêu" asks the set's size, not a threshold
-    asked = re.sub(r"\b(?:qd|quyet dinh|van ban|vb) nao quy dinh\b", " ", folded)  # "which decision sets it"
-    wants = bool(_THRESHOLD.search(_DOC_ASK.sub(" ", _STRUCTURE.sub(" ", asked)))
-                 or (number is not None and (region or group)))
-    wants = wants and not (structure and number is None and region is None and group is None)  # the size is all
-    numbers = tuple(dict.fromkeys(int(m.group(1)) for m in _NUMBER.finditer(folded)))
-    numbers += tuple(int(n) for n in re.findall(r"\b(?:con|va)\s+(?:so\s+)?(\d{1,2})\b", folded) if int(n) not in numbers)
-    both = bool(_NEW_SET.search(folded) and _OLD_SET.search(folded))
-    return CriteriaAsk(chosen, number, region, group, wants, numbers=numbers, structure=structure, both_periods=both)
 
 
 def _title(s: CriteriaSet) -> str:
@@ -191,7 +91,8 @@ def _zone_lines(ask: CriteriaAsk) -> tuple[list[str], str]:
 
 
 def _stated_for(ask: CriteriaAsk, folded: str) -> list:
-    """The stated facts that answer the ask: of its criterion, for its place when a fact is a province's own."""
+    """The stated facts that answer the ask: of its criterion; without one, those sharing words with the message
+    ("tỷ lệ hài lòng"), else all of the set."""
     out = []
     for fact in ask.set.stated:
         if ask.number is not None and fact.criterion not in (None, ask.number):
@@ -199,7 +100,16 @@ def _stated_for(ask: CriteriaAsk, folded: str) -> list:
         if ask.number is not None and fact.criterion is None and ask.set.level == "xã":
             continue
         out.append(fact)
+    if ask.number is None and out:  # the facts sharing most words with the message, else all of the set
+        asked = set(folded.split()) - _COMMON
+        shared = {id(f): len(asked & (set(folded_words(f.indicator)) - _COMMON)) for f in out}
+        best = max(shared.values())
+        out = [f for f in out if shared[id(f)] == best] if best else out
     return out
+
+
+_COMMON = frozenset("ty le xa huyen tinh ntm nong thon moi dat chuan muc cua va cac nguoi dan bao nhieu can phai "
+                    "co may bn la gi the nao tu tro len theo duoc tieu chi dac thu kieu mau dieu kien yeu cau nhung".split())
 
 
 def _quote_of(r: SearchResult, value: str) -> str:
@@ -244,9 +154,12 @@ def criteria_answer(ask: CriteriaAsk, folded: str, as_of, catalogue: Sequence[Ca
     mark = " [1]" if citations else ""
     lines = [f"{_title(s)}:"] + [f"• {x}{mark}" for x in criterion + zone] + [f"• {p}" for p in (problem, zone_problem) if p]
     for fact in stated:
-        found = passage(f"{fact.indicator} {fact.value}", fact.corpus_file) if passage else None
+        found = passage(fact.find or f"{fact.indicator} {fact.value}", fact.corpus_file) if passage else None
         cite = ""
-        if found is not None:
+        same = next((c for c in citations if found is not None and c.chunk_id == found.chunk_id), None)
+        if same is not None:  # the same passage holds several facts: cite it once
+            cite = f" [{same.n}]"
+        elif found is not None:
             citations.append(Citation(len(citations) + 1, found.doc_id, found.number, found.title or fact.document,
                                       location_of(found.path, found.page), found.page, found.source,
                                       _quote_of(found, fact.value), round(found.score, 6), found.chunk_id))

@@ -13,7 +13,8 @@ from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.criteria import CriteriaTable
 from knowledge.text import fold
 from knowledge.unit_mentions import mentions
-from retrieval.criteria_answers import criteria_answer, default_period, mentions_criterion, read_criteria_ask
+from retrieval.criteria_answers import criteria_answer
+from retrieval.criteria_asks import covers, default_period, read_criteria_ask
 from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, refusal, source_line
@@ -89,8 +90,11 @@ class AskService:
             return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if is_unit_question(plan, found):
             about = extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
+            # a year in the message ("sáp nhập năm 2025") names the event, not the date the documents are read at
+            when = plan.as_of if plan.as_of_source == "request" else (today or date.today())
             answer = unit_answer(plan, found, self.units, self.catalogue, cards, self._merge_status(plan, flt),
-                                 [c for c in about.citations if c.location != CARD_LABEL] if about.answered else [])
+                                 [c for c in about.citations if c.location != CARD_LABEL] if about.answered else [],
+                                 when)
             return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if self.llm is not None and results:
             evidence = list({r.chunk_id: r for r in [*results, *(r for rs in per_ask for r in rs)]}.values())
@@ -109,14 +113,17 @@ class AskService:
         return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
 
     def _criteria_ask(self, plan: QueryPlan):
-        """The criteria-table ask of a message, read with the period its criterion number or date points at."""
+        """The criteria-table ask of a message, read with the period its criterion number or date points at; a
+        message mixing a criteria ask with others is answered ask by ask from the documents instead."""
         if self.criteria is None:
             return None
-        if len(plan.asks) > 1 and not all(mentions_criterion(fold(ask.text)) for ask, _ in plan.asks):
-            return None  # a message mixing a criteria ask with others is answered ask by ask from the documents
         decision = entry_for(self.catalogue, plan.criterion.decision) if plan.criterion else None
         period = decision.period if decision and decision.period else default_period(self.catalogue, plan.as_of)
-        return read_criteria_ask(plan.folded or fold(plan.text), self.criteria, period)
+        table_ask = read_criteria_ask(plan.folded or fold(plan.text), self.criteria, period)
+        if table_ask is not None and len(plan.asks) > 1 and \
+                not all(covers(fold(ask.text), table_ask) for ask, _ in plan.asks):
+            return None
+        return table_ask
 
     def _passage(self, words: str, corpus_file: str) -> SearchResult | None:
         """A chunk of one corpus file holding the given words (to quote a fact the criteria table attributes)."""

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
-from knowledge.admin_units import PACKAGE, REARRANGED_FROM, REARRANGED_SOURCE, AdminUnits, name_key, split_level
+from knowledge.admin_units import PACKAGE, REARRANGED_FROM, AdminUnits, name_key, split_level
 from knowledge.catalogue import CatalogueEntry
 from knowledge.dates import vn_date
 from knowledge.status import STATUS_LABELS, status_on
@@ -20,8 +20,10 @@ from retrieval.query import QueryPlan
 from retrieval.unit_text import describe, other_names
 
 MERGED_TOPIC = "đvhc sau sắp xếp"  # the catalogue topic of documents about units formed by a re-arrangement
-GOVERNING_LIMIT = 4  # documents listed as governing merged units: those in force, then the latest expired ones
-STATUS_QUOTES = 2  # passages quoted on keeping or re-assessing NTM status after a merge
+GOVERNING_LIMIT = 3  # documents listed as governing merged units: those in force, then the latest expired one
+# A unit question that also asks about NTM (status after a merge, guidance, criteria) gets the documents too.
+_ASKS_NTM = re.compile(r"\b(?:ntm|nong thon moi|dat chuan|danh hieu|tieu chi|cong nhan|huong dan|van ban|qd|cv|"
+                       r"cong van|quyet dinh|nang cao|kieu mau|chuan)\b")
 # What a message asks when it asks about a unit itself (folded): what it now belongs to, what it was formed
 # from, its new or old name. "Sau sáp nhập" alone is not such a cue: most of those questions ask about NTM.
 _MERGED = r"(?:sap nhap|sat nhap|nhap|gop|hop nhat|hop thanh|thanh lap|lap|hinh thanh|chia)"
@@ -106,53 +108,84 @@ def mapping_citation(n: int, units: AdminUnits, quote: str) -> Citation:
                     page=None, source=f"{PACKAGE}=={units.version}", quote=quote, score=1.0)
 
 
-def governing(catalogue: Sequence[CatalogueEntry], plan: QueryPlan) -> list[tuple[CatalogueEntry, str]]:
-    """Central documents about units formed by re-arrangement, with their status on the asked date, in force first."""
+def governing(catalogue: Sequence[CatalogueEntry], as_of) -> list[tuple[CatalogueEntry, str]]:
+    """Central documents about units formed by re-arrangement, with their status on `as_of`: the NTM ones in
+    force, the latest NTM guidance no longer in force (for titles won before), then others in force."""
     found = [e for e in catalogue if e.level == "central" and any(fold(t) == fold(MERGED_TOPIC) for t in e.topics)]
-    rated = [(e, status_on(e, plan.as_of, catalogue)[0]) for e in found]
-    rated.sort(key=lambda es: (es[1] not in ("in_force", "amended"), -(int((es[0].signed or "0")[:4]))))
-    return rated[:GOVERNING_LIMIT]
+    rated = sorted(((e, status_on(e, as_of, catalogue)[0]) for e in found), key=lambda es: es[0].signed or "",
+                   reverse=True)
+    live = [(e, s) for e, s in rated if s in ("in_force", "amended")]
+    about_ntm = [(e, s) for e, s in rated if "ntm" in folded_words(e.title)]
+    chosen = [x for x in about_ntm if x in live] + [x for x in about_ntm if x not in live][:1] + \
+        [x for x in live if x not in about_ntm]
+    return chosen[:GOVERNING_LIMIT]
+
+
+def _said(units: AdminUnits, f: Lookup, found: Sequence[Lookup]) -> list[str]:
+    """What became of one named unit; a district named with some of its communes gets one line, not its table."""
+    said = describe(units, f)
+    district = f.units[0] if f.units[0].tier == "district" else None
+    if district and any(u.district == district.name for g in found if g is not f for u in g.units):
+        said = said[:1]
+    return ([f.reason] if f.reason else []) + said
 
 
 def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, catalogue: Sequence[CatalogueEntry],
-                cards, status_quotes: Sequence[Citation], about: Sequence[Citation] = ()) -> Answer:
-    """The answer to a question about units: the mapping, the governing documents and the quoted documents."""
+                cards, status_quotes: Sequence[Citation], about: Sequence[Citation] = (), as_of=None) -> Answer:
+    """The answer to a question about units: the mapping first; the documents on NTM in merged units and what
+    the indexed documents say only when the message asks about NTM too."""
     if not any(f.status == "found" for f in found):
         return Answer("\n".join(f.reason for f in found), False, ())
-    lines, citations = [f"Đơn vị hành chính (theo dữ liệu {units.source}):"], []
+    as_of = as_of or plan.as_of
+    lines, said_all = [], []
     for f in found:
-        if f.status != "found":
-            lines.append(f"• {f.reason}")
-            continue
-        said = describe(units, f)
-        citations.append(mapping_citation(len(citations) + 1, units, " ".join(said)))
-        lines += [f"• {s}" for s in ([f.reason] if f.reason else []) + said]
-        lines[-1] += f" [{citations[-1].n}]"
-    lines.append(f"• Đợt sắp xếp này áp dụng từ {vn_date(REARRANGED_FROM)} (theo thẻ văn bản {REARRANGED_SOURCE}).")
-    rules = governing(catalogue, plan)
-    if rules:
-        lines.append(f"\nVăn bản về NTM với đơn vị hình thành sau sắp xếp (tình trạng ngày {vn_date(plan.as_of.isoformat())}):")
-    for entry, status in rules:
-        cited = card_citation(len(citations) + 1, list(cards(entry)), plan.as_of)
-        mark = ""
-        if cited is not None:
-            citations.append(cited)
-            mark = f" [{cited.n}]"
-        lines.append(f"• {entry.type} {entry.number}: {entry.title} — {STATUS_LABELS[status]}{mark}")
-    cited = {x.document_id for x in citations}
-    for heading, quotes, limit in (("Tài liệu nói về đơn vị được hỏi:", about, STATUS_QUOTES),
-                                   ("Văn bản nói về danh hiệu NTM sau sáp nhập:", status_quotes, STATUS_QUOTES)):
-        quoted = [c for c in quotes if c.document_id not in cited and not cited.add(c.document_id)][:limit]
-        if quoted:
-            lines.append(f"\n{heading}")
-        for c in quoted:
-            citations.append(replace(c, n=len(citations) + 1))
-            lines.append(f"• Theo {c.number or c.title}: “{c.quote}” [{citations[-1].n}]")
+        said = _said(units, f, found) if f.status == "found" else [f.reason]
+        said_all += said if f.status == "found" else []
+        lines += [f"• {x}" for x in said]
+    citations = [mapping_citation(1, units, " ".join(said_all))]
+    lines[-1] += " [1]"
+    if re.search(r"\b(?:bao nhieu|may|bn|con) (?:tinh|tinh thanh)\b", plan.folded or fold(plan.text)):
+        eras = {era: sum(u.era == era for u in units.provinces) for era in ("old", "new")}
+        lines.insert(0, f"• Sau sắp xếp năm 2025 cả nước có {eras['new']} tỉnh, thành phố (trước đó {eras['old']}).")
+    if any(u.era == "old" for f in found if f.status == "found" for u in f.units):
+        lines.append(f"(Đơn vị mới áp dụng từ {vn_date(REARRANGED_FROM)}, mốc ghi trong danh mục văn bản của hệ thống.)")
+    if _ASKS_NTM.search(plan.folded or fold(plan.text)):
+        lines += _documents(plan, catalogue, cards, status_quotes, about, as_of, citations)
     text = "\n".join(lines) + "\n\nCăn cứ:\n" + "\n".join(source_line(c, False) for c in citations)
     return Answer(text, True, tuple(citations))
 
 
+def _documents(plan: QueryPlan, catalogue: Sequence[CatalogueEntry], cards, status_quotes: Sequence[Citation],
+               about: Sequence[Citation], as_of, citations: list[Citation]) -> list[str]:
+    """The catalogue's documents on NTM in merged units (status on `as_of`) and one quote of each kind."""
+    lines = [f"\nVăn bản về NTM ở đơn vị hình thành sau sắp xếp (tình trạng ngày {vn_date(as_of.isoformat())}):"]
+    for entry, status in governing(catalogue, as_of):
+        cited = card_citation(len(citations) + 1, list(cards(entry)), as_of)
+        if cited is not None:
+            citations.append(cited)
+        lines.append(f"• {entry.type} {entry.number}: {entry.title} — {STATUS_LABELS[status]}"
+                     + (f" [{cited.n}]" if cited else ""))
+    seen = {x.document_id for x in citations}
+    for quotes in (about, status_quotes):
+        quote = next((c for c in quotes if c.document_id not in seen), None)
+        if quote is not None:
+            seen.add(quote.document_id)
+            citations.append(replace(quote, n=len(citations) + 1))
+            lines.append(f"• Theo {quote.number or quote.title}: “{quote.quote}” [{citations[-1].n}]")
+    return lines
+
+
 def unit_note(found: Sequence[Lookup], units: AdminUnits) -> str:
-    """One paragraph naming both eras of the units a question names, appended to an answer about something else."""
-    said = [describe(units, f)[0] for f in found if f.status == "found"]
+    """One paragraph naming both eras of the communes and districts a question names (provinces only when merged
+    into one of another name), appended to an answer about something else."""
+    said = [describe(units, f)[0] for f in found if f.status == "found" and _changed(units, f)]
     return f"\n\nĐơn vị nêu trong câu hỏi (theo dữ liệu {units.source}): " + " ".join(said) if said else ""
+
+
+def _changed(units: AdminUnits, f: Lookup) -> bool:
+    """Whether a named unit has another name or belongs elsewhere now (what the note would tell the officer)."""
+    unit = f.units[0]
+    if unit.tier != "province":
+        return True
+    links = units.to_new.get(unit, ()) if unit.era == "old" else ()
+    return any(link.unit.short != unit.short for link in links)

@@ -99,3 +99,8 @@ def test_the_communes_of_the_hau_giang_seed_article_resolve_to_their_new_units(u
     said = {m.units[0].short: describe(units, m)[0] for m in named}
     assert "nay thuộc xã Tân Hòa, thành phố Cần Thơ" in said["Nhơn Nghĩa A"]
     assert "nay thuộc phường Đại Thành, thành phố Cần Thơ" in said["Đại Thành"]
+
+
+def test_words_that_only_look_like_names_are_not_units(units):
+    named = mentions(units, "h. Nong Cong bo cap huyen roi, 4 xa dang lam NTM kieu mau la Van Hoa, Te Loi gio thuoc xa nao")
+    assert [m.units[0].name for m in named] == ["Huyện Nông Cống", "Xã Vạn Hòa", "Xã Tế Lợi"]  # no "xã Dang"

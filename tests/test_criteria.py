@@ -87,3 +87,15 @@ def test_a_threshold_a_document_states_is_given(asker):
 def test_out_of_range_numbers_groups_and_periods_get_a_reason(asker, question, reason):
     answer = ask(asker, question)
     assert not answer.answered and reason in answer.text
+
+
+def test_a_set_requirement_asked_without_a_number_gives_the_stated_conditions(asker):
+    answer = ask(asker, "xa NTM kieu mau thu nhap phai cao hon xa nang cao bao nhieu %")
+    assert answer.answered and "10%" in answer.text and "319/QĐ-TTg" in answer.text
+    assert "thôn thông minh" not in answer.text  # only the condition asked about
+
+
+def test_counts_and_targets_are_left_to_the_documents(asker):
+    for question in ("Bến Tre năm 2023 phấn đấu bao nhiêu xã NTM kiểu mẫu?",
+                     "den 2025 ca nuoc phai co it nhat bao nhieu % huyen dat chuan ntm"):
+        assert not ask(asker, question).text.startswith("Bộ tiêu chí"), question

@@ -41,7 +41,10 @@ def test_a_unit_question_is_answered_from_the_mapping_with_its_source_and_versio
     assert "nay thuộc phường Long Mỹ, thành phố Cần Thơ" in answer.text
     assert answer.citations[0].source == "vietnamadminunits==1.0.4"
     assert "áp dụng từ 01/07/2025" in answer.text
-    assert "267/BNN-VPĐP" in answer.text  # the catalogue's documents on merged units are listed with their status
+    assert "267/BNN-VPĐP" not in answer.text and len(answer.citations) == 1  # a plain mapping stays short
+    with_ntm = ask(services, "xã Long Trị A sáp nhập vào đâu, danh hiệu NTM nâng cao của xã tính theo hướng dẫn nào")
+    assert "nay thuộc phường Long Mỹ" in with_ntm.text
+    assert "267/BNN-VPĐP" in with_ntm.text  # the catalogue's documents on merged units, with their status
 
 
 def test_a_new_name_question_finds_the_passage_written_with_the_old_name(services):
@@ -64,3 +67,9 @@ def test_a_question_about_something_else_shows_both_names_of_the_unit(services):
 def test_shared_or_wrong_level_names_get_a_reason_never_a_guess(services, question, reason):
     answer = ask(services, question)
     assert reason in answer.text
+
+
+def test_how_many_provinces_and_an_unmerged_province_in_one_message(services):
+    answer = ask(services, "từ 1/7/2025 cả nước còn bao nhiêu tỉnh? Điện Biên có phải nhập với tỉnh khác không")
+    assert "cả nước có 34 tỉnh, thành phố (trước đó 63)" in answer.text
+    assert "Tỉnh Điện Biên không hợp nhất với tỉnh khác" in answer.text

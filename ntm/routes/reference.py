@@ -16,7 +16,8 @@ from ntm.api_models import ErrorResponse
 from ntm.deps import ServicesDep, error_response
 from ntm.reference_models import (CriteriaResponse, CriteriaSetOut, CriterionOut, StatedOut, UnitLink, UnitOut,
                                   UnitsResponse)
-from retrieval.criteria_answers import criteria_answer, read_criteria_ask
+from retrieval.criteria_answers import criteria_answer
+from retrieval.criteria_asks import read_criteria_ask
 from retrieval.unit_text import describe
 
 router = APIRouter(tags=["reference"])
