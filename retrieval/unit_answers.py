@@ -151,6 +151,9 @@ def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, cat
         lines.append(f"(Đơn vị mới áp dụng từ {vn_date(REARRANGED_FROM)}, mốc ghi trong danh mục văn bản của hệ thống.)")
     if _ASKS_NTM.search(plan.folded or fold(plan.text)):
         lines += _documents(plan, catalogue, cards, status_quotes, about, as_of, citations)
+    elif rules := governing(catalogue, as_of):  # one line naming them; the officer asks on to read them
+        lines.append(f"(Văn bản về NTM ở đơn vị sau sắp xếp, theo danh mục, tình trạng ngày {vn_date(as_of.isoformat())}: "
+                     + "; ".join(f"{e.number} ({STATUS_LABELS[st]})" for e, st in rules) + ".)")
     text = "\n".join(lines) + "\n\nCăn cứ:\n" + "\n".join(source_line(c, False) for c in citations)
     return Answer(text, True, tuple(citations))
 
