@@ -152,16 +152,21 @@ def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, cat
     if _ASKS_NTM.search(plan.folded or fold(plan.text)):
         lines += _documents(plan, catalogue, cards, status_quotes, about, as_of, citations)
     elif rules := governing(catalogue, as_of):  # one line naming them; the officer asks on to read them
-        lines.append(f"(Văn bản về NTM ở đơn vị sau sắp xếp, theo danh mục, tình trạng ngày {vn_date(as_of.isoformat())}: "
+        lines.append(f"(Văn bản về NTM ở đơn vị sau sắp xếp, theo danh mục, tình trạng {_when(plan, as_of)}: "
                      + "; ".join(f"{e.number} ({STATUS_LABELS[st]})" for e, st in rules) + ".)")
     text = "\n".join(lines) + "\n\nCăn cứ:\n" + "\n".join(source_line(c, False) for c in citations)
     return Answer(text, True, tuple(citations))
 
 
+def _when(plan: QueryPlan, as_of) -> str:
+    """ "hiện nay", or the date the request asked for: today's date would be a number no quote states."""
+    return f"ngày {vn_date(as_of.isoformat())}" if plan.as_of_source == "request" else "hiện nay"
+
+
 def _documents(plan: QueryPlan, catalogue: Sequence[CatalogueEntry], cards, status_quotes: Sequence[Citation],
                about: Sequence[Citation], as_of, citations: list[Citation]) -> list[str]:
     """The catalogue's documents on NTM in merged units (status on `as_of`) and one quote of each kind."""
-    lines = [f"\nVăn bản về NTM ở đơn vị hình thành sau sắp xếp (tình trạng ngày {vn_date(as_of.isoformat())}):"]
+    lines = [f"\nVăn bản về NTM ở đơn vị hình thành sau sắp xếp (tình trạng {_when(plan, as_of)}):"]
     for entry, status in governing(catalogue, as_of):
         cited = card_citation(len(citations) + 1, list(cards(entry)), as_of)
         if cited is not None:

@@ -74,3 +74,15 @@ def test_how_many_provinces_and_an_unmerged_province_in_one_message(services):
     answer = ask(services, "từ 1/7/2025 cả nước còn bao nhiêu tỉnh? Điện Biên có phải nhập với tỉnh khác không")
     assert "cả nước có 34 tỉnh, thành phố (trước đó 63)" in answer.text
     assert "Tỉnh Điện Biên không hợp nhất với tỉnh khác" in answer.text
+
+
+def test_every_number_of_a_unit_answer_is_in_a_quote_or_the_catalogue(services):
+    from knowledge.cards import entry_text
+    from retrieval.evidence import unsupported_numbers
+
+    for question in ("xa long tri a nay thuoc xa nao vay",
+                     "xã Long Trị A sáp nhập vào đâu, danh hiệu NTM của xã tính theo hướng dẫn nào"):
+        answer = ask(services, question)
+        support = [c.quote for c in answer.citations] + [c.location for c in answer.citations]
+        support += [entry_text(e, services.catalogue) for e in services.catalogue] + [question]
+        assert unsupported_numbers(answer.text, support) == set(), question
