@@ -42,7 +42,11 @@ def _old_commune(units: AdminUnits, old: Unit) -> list[str]:
         return [f"{head}: dữ liệu không ghi đơn vị mới tương ứng."]
     if len(links) == 1:
         new = links[0].unit
-        return [f"{head} nay thuộc {lower_level(new.name)}, {lower_level(new.province)}.", _formed(units, new)]
+        # what an officer asks next: is the new unit still a xã, and does it keep the name
+        notes = [f"đơn vị mới là {new.level.lower()}"] if new.level != old.level else []
+        notes += [f"giữ tên {new.short}"] if new.short == old.short else []
+        kind = f" ({', '.join(notes)})" if notes else ""
+        return [f"{head} nay thuộc {lower_level(new.name)}, {lower_level(new.province)}{kind}.", _formed(units, new)]
     targets = ", ".join(lower_level(link.unit.name) for link in links)
     return [f"{head} được chia về {len(links)} đơn vị mới: {targets} ({lower_level(links[0].unit.province)})."]
 

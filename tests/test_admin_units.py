@@ -31,8 +31,13 @@ def test_the_data_is_the_pinned_package_with_both_eras(units):
 
 def test_a_merged_commune_says_what_it_now_belongs_to_and_what_that_was_formed_from(units):
     said = " ".join(describe(units, found(units, "xã Long Trị A")))
-    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ." in said
+    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ (đơn vị mới là phường)." in said
     assert "hình thành từ 3 đơn vị: phường Thuận An, xã Long Trị, xã Long Trị A" in said
+
+
+def test_a_commune_that_kept_its_name_or_became_a_ward_is_said_so(units):
+    assert "(giữ tên Giao Long)" in describe(units, found(units, "xã Giao Long, Châu Thành, Bến Tre"))[0]
+    assert "(đơn vị mới là phường, giữ tên Đại Thành)" in describe(units, found(units, "xã Đại Thành, Ngã Bảy"))[0]
 
 
 def test_a_commune_split_among_several_new_ones_lists_every_one(units):

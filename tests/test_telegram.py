@@ -240,7 +240,7 @@ def test_commands(bot):
 def test_unit_and_criteria_commands_with_arguments(bot):
     chat = 1008
     unit = html.unescape(bot.exchange(chat, "/donvi xa long tri a, hau giang")[0].params["text"])
-    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ." in unit
+    assert "Xã Long Trị A (thị xã Long Mỹ, tỉnh Hậu Giang cũ) nay thuộc phường Long Mỹ, thành phố Cần Thơ (đơn vị mới là phường)." in unit
     assert "vietnamadminunits 1.0.4" in unit
     assert "Vui lòng ghi thêm huyện cũ hoặc tỉnh" in html.unescape(bot.exchange(chat, "/donvi Tân Phú")[0].params["text"])
     assert "Không tìm thấy đơn vị hành chính" in html.unescape(bot.exchange(chat, "/donvi Qwzrtyk")[0].params["text"])
