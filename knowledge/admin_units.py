@@ -7,6 +7,7 @@ import importlib.metadata
 import importlib.util
 import json
 import sqlite3
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,8 @@ class AdminUnits:
         self.by_name: dict[str, list[Unit]] = defaultdict(list)  # name_key(short) → units of either era
         self.province_now: dict[str, tuple[str, ...]] = {}  # an old province's name → its new province's name
         self.loaded = False
+        self._lock = threading.Lock()  # two first requests may ask to load at once
+        self._provinces: list[Unit] = []
 
     @property
     def source(self) -> str:
@@ -92,9 +95,12 @@ class AdminUnits:
 
     def load(self, folder: Path | None = None) -> "AdminUnits":
         """Read the package's database and mapping once (about 0.2 s); later calls return at once."""
-        if self.loaded:
-            return self
-        folder = folder or _data_folder()
+        with self._lock:
+            if not self.loaded:
+                self._load(folder or _data_folder())
+        return self
+
+    def _load(self, folder: Path) -> None:
         self.version = importlib.metadata.version(PACKAGE)
         with sqlite3.connect(f"file:{folder / 'dataset.db'}?mode=ro", uri=True) as db:
             old = db.execute("select province, district, ward, provinceKey, districtKey, wardKey, wardCode, "
@@ -104,8 +110,9 @@ class AdminUnits:
         mapping = json.loads((folder / "converter_2025.json").read_text(encoding="utf-8"))
         old_keys, new_keys = self._read_units(old, new)
         self._read_mapping(mapping, old_keys, new_keys)
+        self.by_name = dict(self.by_name)  # read-only from here on: a missing key must not add one
+        self._provinces = [u for u in self.units if u.tier == "province"]
         self.loaded = True
-        return self
 
     def _add(self, unit: Unit) -> Unit:
         self.units.append(unit)
@@ -163,8 +170,6 @@ class AdminUnits:
     @property
     def provinces(self) -> list[Unit]:
         """The provinces of both eras (97), for scanning a message for their names."""
-        if not hasattr(self, "_provinces"):
-            self._provinces = [u for u in self.units if u.tier == "province"]
         return self._provinces
 
     def communes_of(self, district: Unit) -> list[Unit]:

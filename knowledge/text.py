@@ -47,3 +47,14 @@ def fold(text: str) -> str:
 def folded_words(text: str) -> list[str]:
     """The words of a text, folded ("Nông thôn mới" → ["nong", "thon", "moi"]): what lexical matching compares."""
     return re.findall(r"\w+", fold(text))
+
+
+def one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one inserted, deleted or replaced letter."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.admin_units import AdminUnits, Unit, lower_level, name_key, split_level
-from knowledge.text import fold, nfc
+from knowledge.text import fold, nfc, one_edit
 
 # Level words as typed (folded) → the levels of the data they allow.
 LEVELS = {
@@ -36,17 +36,6 @@ class Lookup:
     read_as: str = ""  # the name the typed one was corrected to, when it was
 
 
-def one_edit(a: str, b: str) -> bool:
-    """True when a and b differ by exactly one inserted, deleted or replaced letter."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
-    return short[i:] == long_[i + 1:]
-
-
 def context_score(unit: Unit, context: str, units: AdminUnits) -> int:
     """How many of the units above it the rest of the message names (old district, old or new province)."""
     if not context:
@@ -56,7 +45,7 @@ def context_score(unit: Unit, context: str, units: AdminUnits) -> int:
     if unit.era == "old":  # "xã Long Trị A, Cần Thơ": the old commune with its new province
         above += units.province_now.get(unit.province, ())
     score = 0
-    for name in filter(None, above):
+    for name in dict.fromkeys(filter(None, above)):  # a province that kept its name counts once
         full, short = " ".join(fold(name).split()), " ".join(fold(split_level(name)[1]).split())
         score += 2 if f" {full} " in padded else 1 if f" {short} " in padded else 0
     return score
@@ -79,12 +68,10 @@ def _stories(units: AdminUnits, found: list[Unit]) -> list[list[Unit]]:
 def _split(text: str) -> tuple[tuple[str, ...] | None, str, str]:
     """(levels asked, the name, the context after it) from "xã Long Trị A, thị xã Long Mỹ, Hậu Giang"."""
     head, _, rest = text.partition(",") if "," in text else text.partition("(")
-    folded = " ".join(re.findall(r"\w+", fold(head)))
-    m = _LEVEL.match(folded)
+    head = " ".join(head.split())
+    m = _LEVEL.match(fold(head))  # dots kept: "p. Long Mỹ" is a phường; fold keeps every offset
     levels = (LEVELS.get(m.group(0).strip()) or LEVELS[m.group(0).strip(" .")]) if m else None
-    name = head.strip()
-    if m:  # drop as many words of the original as the level took
-        name = " ".join(head.split()[len(m.group(0).split()):])
+    name = head[m.end():].strip() if m else head
     return levels, name, " ".join(re.findall(r"\w+", fold(rest)))
 
 
@@ -119,6 +106,7 @@ def lookup(units: AdminUnits, typed: object) -> Lookup:
 
 def narrow(units: AdminUnits, text: str, name: str, levels: tuple[str, ...] | None, context: str,
             found: list[Unit], read_as: str) -> Lookup:
+    """The units a name matched, narrowed by the level asked, the spelling and the context; one place or a list."""
     note = ""
     if levels:
         at_level = [u for u in found if u.level in levels and (levels != ("Thành phố",) or u.tier != "commune")]
@@ -138,9 +126,10 @@ def narrow(units: AdminUnits, text: str, name: str, levels: tuple[str, ...] | No
     stories = _stories(units, found)
     if len(stories) == 1:
         return Lookup(text, "found", tuple(stories[0]), note, read_as)
+    shown = f"{levels[0].lower()} {name}" if levels and name.isdigit() else name  # "phường 1", not "1"
     listed = "; ".join(u.where() + (" (trước 01/7/2025)" if u.era == "old" else "") for g in stories[:MAX_LISTED]
                        for u in g[:1])
     more = f"; và {len(stories) - MAX_LISTED} đơn vị khác" if len(stories) > MAX_LISTED else ""
     return Lookup(text, "ambiguous", tuple(g[0] for g in stories), note +
-                  f"Có {len(stories)} đơn vị tên “{read_as or name}”: {listed}{more}. Vui lòng ghi thêm huyện cũ "
+                  f"Có {len(stories)} đơn vị tên “{read_as or shown}”: {listed}{more}. Vui lòng ghi thêm huyện cũ "
                   f"hoặc tỉnh, ví dụ: “{found[0].level.lower()} {found[0].short}, {lower_level(found[0].province)}”.", read_as)

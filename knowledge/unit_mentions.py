@@ -4,11 +4,12 @@ word, as a capitalised name with its district or province after it, or a provinc
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from knowledge.admin_units import AdminUnits, Unit, name_key, split_level
-from knowledge.text import UPPER, fold, nfc
+from knowledge.text import UPPER, fold, nfc, one_edit
 from knowledge.unit_lookup import (LEVELS, MAX_LISTED, MAX_NAME_WORDS, NAME_SUFFIX, TYPO_MIN_CHARS, Lookup,
-                                   context_score, narrow, one_edit)
+                                   context_score, narrow)
 
 # Level words before a name in a message; the short forms ("TT", "h.") only before a capitalised name.
 _MENTION = re.compile(r"\b(?:" + "|".join(re.escape(k) if k.endswith(".") else k for k in sorted(LEVELS, key=len,
@@ -17,6 +18,10 @@ _MENTION = re.compile(r"\b(?:" + "|".join(re.escape(k) if k.endswith(".") else k
 _SHORT_LEVELS = frozenset({"tt", "tx", "tp", "h.", "x.", "p.", "tp.", "tx.", "tt."})
 # A clause ends at . ; ? ! or a line break, but not at the dot of "h.", "tx.", "tp." before a name.
 _CLAUSE_END = re.compile(r"(?<!\bh)(?<!\bx)(?<!\bp)(?<!\btx)(?<!\btp)(?<!\btt)[.;?!\n]")
+MAX_LEVEL_WORDS = 40  # level words read in one message (an officer's message names a handful of units)
+MAX_TYPO_LOOKUPS = 3  # names per message tried one letter off (each try compares against every name)
+NAME_WINDOW = 80  # characters after a level word read for the name (the longest name has five words)
+MIN_PROVINCE_CHARS = 3  # "Huế" is the shortest province name
 CONTEXT_WORDS = 8  # words after a name read as its district or province ("xã Tân Phú, thị xã Long Mỹ, Hậu Giang")
 # Words after a level word that are not a name, whatever the data holds ("xã nhóm 1", "xã NTM", "tỉnh nào").
 _NOT_NAMES = frozenset("ntm nhom nao do nay moi cu sau da dat duoc co la thi khong chua va hoac cua tren trong "
@@ -33,11 +38,12 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
     around = " ".join(fold(u.short) for u, _ in provinces)
     found: list[Lookup] = []
     taken: list[tuple[int, int]] = []
-    for m in _MENTION.finditer(folded):
+    typos = [MAX_TYPO_LOOKUPS]  # a scan of every name per typo: a message of 600 "xã" must not cost seconds
+    for m in islice(_MENTION.finditer(folded), MAX_LEVEL_WORDS):
         short = folded[m.start():m.end()].strip() in _SHORT_LEVELS
         if short and not (text[m.end():m.end() + 1].isupper() or text == folded):
             continue
-        lookup_ = _mention_at(units, text, folded, m.start(), m.end(), around)
+        lookup_ = _mention_at(units, text, folded, m.start(), m.end(), around, typos)
         if lookup_ and not any(s <= m.start() < e for s, e in taken):
             found.append(lookup_[0])
             taken.append((m.start(), lookup_[1]))
@@ -51,7 +57,7 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
         if around:  # the message names its provinces: a bare name elsewhere is something else (an ấp, a person)
             hits = [u for u in hits
                     if any(fold(split_level(p)[1]) in around for p in (u.province, *units.province_now.get(u.province, ())))]
-        if hits and u_tier_ok(hits) and not any(s <= m.start() < e for s, e in taken):
+        if hits and names_no_province(hits) and not any(s <= m.start() < e for s, e in taken):
             context = " ".join(re.findall(r"\w+", _CLAUSE_END.split(folded[m.end():], 1)[0])[:CONTEXT_WORDS])
             found.append(narrow(units, m.group(0), m.group(0), None, f"{context} {nearby}".strip(), hits, ""))
             taken.append((m.start(), m.end()))
@@ -70,7 +76,7 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
 _CAPITALISED = re.compile(rf"(?<![\w])[{UPPER}][^\W\d_]*(?:\s+[{UPPER}][^\W\d_]*){{1,3}}(?![\w])")
 
 
-def u_tier_ok(hits: list[Unit]) -> bool:
+def names_no_province(hits: list[Unit]) -> bool:
     """A capitalised name counts when it names no province ("Bến Tre" is the province; matched on its own)."""
     return not any(u.tier == "province" for u in hits)
 
@@ -83,9 +89,9 @@ def _context_of(lookup_: Lookup, before: list[Lookup]) -> bool:
 
 
 def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_start: int,
-                around: str = "") -> tuple[Lookup, int] | None:
+                around: str = "", typos: list[int] | None = None) -> tuple[Lookup, int] | None:
     level = LEVELS[folded[start:name_start].strip()]
-    words = list(re.finditer(r"\w+", folded[name_start:name_start + 80]))
+    words = list(re.finditer(r"\w+", folded[name_start:name_start + NAME_WINDOW]))
     if not words or words[0].group(0) in _NOT_NAMES:
         return None
     unaccented = text.lower() == folded
@@ -108,6 +114,9 @@ def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_star
             rest = _CLAUSE_END.split(folded[end:], 1)[0]
             context = " ".join(re.findall(r"\w+", rest)[:CONTEXT_WORDS])
             return narrow(units, text[start:end], typed, level, f"{context} {around}".strip(), hits, ""), end
+    if typos is None or typos[0] <= 0:
+        return None
+    typos[0] -= 1
     return _typed_with_a_typo(units, text, folded, start, name_start, words, level)
 
 
@@ -149,7 +158,7 @@ def _province_names(units: AdminUnits, text: str, folded: str) -> list[tuple[Uni
     out = []
     plain = text == fold(text) or text.lower() == folded
     for unit in units.provinces:
-        if len(unit.short) < 4:
+        if len(unit.short) < MIN_PROVINCE_CHARS:
             continue
         hay, needle = (folded, fold(unit.short)) if plain else (text, unit.short)
         at = re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", hay)

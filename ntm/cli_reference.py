@@ -13,13 +13,14 @@ def units(
 
     Exit codes: 0 found or several candidates listed, 1 no unit has that name, 2 the name is unusable.
     """
-    from knowledge.admin_units import REARRANGED_FROM, AdminUnits
+    from knowledge.admin_units import REARRANGED_FROM
     from knowledge.unit_lookup import lookup
     from ntm.reference_models import UnitsResponse
     from ntm.routes.reference import unit_out
+    from ntm.services import load_units
     from retrieval.unit_text import describe
 
-    data = AdminUnits().load()
+    data = load_units()
     found = lookup(data, name)
     lines = describe(data, found) if found.status == "found" else []
     if as_json:

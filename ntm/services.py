@@ -123,6 +123,11 @@ def catalogue_path(settings: Settings) -> Path:
     return Path(settings.knowledge_dir) / "catalogue.yaml"
 
 
+def load_units() -> AdminUnits:
+    """The administrative units data, loaded (for commands that need only it, such as `ntm units`)."""
+    return AdminUnits().load()
+
+
 def criteria_path(settings: Settings) -> Path:
     """The criteria table of NTM_KNOWLEDGE_DIR, else the one shipped with the package."""
     path = Path(settings.knowledge_dir) / "criteria.yaml"

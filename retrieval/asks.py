@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from knowledge.text import fold
+from knowledge.text import fold, one_edit
 
 MAX_ASKS = 5  # asks answered in one message; the rest are named and the officer is asked to send them separately
 DEPENDENT_TERMS = 2  # an ask with at most this many content words of its own leans on the ask before it
@@ -262,12 +262,4 @@ def _deletes(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
-@lru_cache(maxsize=50_000)
-def _one_edit(a: str, b: str) -> bool:
-    """Whether a and b differ by exactly one insertion, deletion or substitution."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b)) == 1
-    short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+_one_edit = lru_cache(maxsize=50_000)(one_edit)  # the same word pairs recur across messages

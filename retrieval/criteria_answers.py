@@ -17,6 +17,8 @@ from retrieval.extractive import source_line
 from retrieval.search import SearchResult
 from retrieval.validity import validity_note
 
+# The card lines a criteria answer rests on: the criteria list, the groups, the summary, the title.
+_CARD_LINES = ("Danh sách", "Tóm tắt:", "Thẻ văn bản:", "Tình trạng tính đến")
 QUOTE_SENTENCES = 3  # sentences quoted for one stated threshold (a value may sum up a few sentences)
 Passage = Callable[[str, str], "SearchResult | None"]  # (words, corpus file) → a chunk of that file
 
@@ -76,16 +78,18 @@ def _structure_lines(s: CriteriaSet, names: Sequence[str], regions: int) -> list
 def _zone_lines(ask: CriteriaAsk) -> tuple[list[str], str]:
     """What the set says about the asked region or commune group (definitions), and a problem if it has none."""
     s, lines = ask.set, []
+    zoned = {"regions": "mức đạt chia theo 7 vùng", "groups": "mỗi tiêu chí có mức riêng cho 3 nhóm xã"}.get(
+        s.zoning, "bảng tiêu chí không ghi cách chia mức đạt của bộ này")
     if ask.group is not None:
-        if not s.commune_groups:
-            return [], f"{_title(s)} không chia xã theo nhóm; mức đạt chia theo 7 vùng."
         definition = dict(s.commune_groups).get(ask.group)
+        if not s.commune_groups:
+            return [], f"{_title(s)} không chia xã theo nhóm; {zoned}."
         if definition is None:
             return [], f"{_title(s)} chia xã thành {len(s.commune_groups)} nhóm; không có nhóm {ask.group}."
         lines.append(f"Xã nhóm {ask.group}: {definition}.")
     if ask.region is not None:
         if s.zoning != "regions":
-            return lines, f"{_title(s)} không chia mức đạt theo vùng; mỗi tiêu chí có mức riêng cho 3 nhóm xã."
+            return lines, f"{_title(s)} không chia mức đạt theo vùng; {zoned}."
         lines.append(s.zoning_note or "Mức đạt của bộ này chia theo 7 vùng.")
     return lines, ""
 
@@ -149,7 +153,7 @@ def criteria_answer(ask: CriteriaAsk, folded: str, as_of, catalogue: Sequence[Ca
     stated = _stated_for(ask, folded) if ask.wants_threshold else []
     if (problem or zone_problem) and not (criterion or zone or stated):
         return Answer(problem or zone_problem, False, ())
-    cited = card_citation(1, list(cards(entry)), as_of) if entry else None
+    cited = card_citation(1, list(cards(entry)), _CARD_LINES) if entry else None
     citations: list[Citation] = [cited] if cited else []
     mark = " [1]" if citations else ""
     lines = [f"{_title(s)}:"] + [f"• {x}{mark}" for x in criterion + zone] + [f"• {p}" for p in (problem, zone_problem) if p]

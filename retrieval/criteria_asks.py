@@ -10,6 +10,7 @@ from typing import Sequence
 from knowledge.catalogue import CatalogueEntry
 from knowledge.criteria import CriteriaSet, CriteriaTable, Region
 
+NEW_SET_SIZE = 10  # criteria of the 2026-2030 set: a higher number can only be the 2021-2025 numbering
 _NUMBER = re.compile(r"\b(?:tieu chi|tc)\s*(?:so\s*)?(\d{1,3})\b")
 _GROUP = re.compile(r"\bnhom\s*(\d{1,2})\b")
 _PERIOD = re.compile(r"\b(20\d\d)\s*(?:-|–|den|toi)\s*(20\d\d)\b")
@@ -73,7 +74,7 @@ def _period(folded: str, number: int | None, group: int | None, region: Region |
         return f"{span.group(1)}-{span.group(2)}"
     if _NEW_SET.search(folded) or group is not None:
         return "2026-2030"
-    if _OLD_SET.search(folded) or region is not None or (number or 0) > 10:
+    if _OLD_SET.search(folded) or region is not None or (number or 0) > NEW_SET_SIZE:
         return "2021-2025"
     return None
 

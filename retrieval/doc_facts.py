@@ -140,11 +140,13 @@ def doc_fact(ask: Ask, plan: QueryPlan, entry: CatalogueEntry, catalogue: Sequen
     return DocFact(_SAYS[name].format(label, value), card, quote)
 
 
-def card_citation(n: int, chunks: Sequence[SearchResult], as_of) -> Citation | None:
-    """A document's card cited for what the catalogue says of it: its title and status lines are quoted."""
-    card, quote = card_quote(chunks, ["Thẻ văn bản:", "Tình trạng tính đến"])
-    if card is None:
+def card_citation(n: int, chunks: Sequence[SearchResult],
+                  keys: Sequence[str] = ("Thẻ văn bản:", "Tình trạng tính đến")) -> Citation | None:
+    """A document's card cited for what the catalogue says of it, quoting its lines that start with `keys` (by
+    default its title and status); None when no chunk holds such a line, rather than quote an unrelated one."""
+    card, quote = card_quote(chunks, list(keys))
+    if card is None or not quote.startswith(tuple(keys)):
         return None
     return Citation(n=n, document_id=card.doc_id, number=card.number, title=card.title or card.number or "",
-                    location=f"{CARD_LABEL}, tình trạng tính đến {vn_date(as_of.isoformat())}", page=None,
-                    source=card.source, quote=quote, score=round(card.score, 6), chunk_id=card.chunk_id)
+                    location=CARD_LABEL, page=None, source=card.source, quote=quote, score=round(card.score, 6),
+                    chunk_id=card.chunk_id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Sequence
 
@@ -57,6 +58,7 @@ class AskService:
         self.units = units  # read only once loaded (Services.warm_up); without it no unit is recognised
         self.criteria = criteria  # the criteria table; without it criteria questions go to the documents
         self._merge_quotes: dict = {}  # (date, filter, live versions) → quotes on NTM status after a merge
+        self._merge_lock = threading.Lock()
 
     def ask(self, question: object, *, as_of: date | None = None, mode: str = "hybrid",
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
@@ -92,7 +94,8 @@ class AskService:
             about = extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
             # a year in the message ("sáp nhập năm 2025") names the event, not the date the documents are read at
             when = plan.as_of if plan.as_of_source == "request" else (today or date.today())
-            answer = unit_answer(plan, found, self.units, self.catalogue, cards, self._merge_status(plan, flt),
+            answer = unit_answer(plan, found, self.units, self.catalogue, cards,
+                                 self._merge_status(replace(plan, as_of=when), flt),
                                  [c for c in about.citations if c.location != CARD_LABEL] if about.answered else [],
                                  when)
             return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
@@ -135,11 +138,14 @@ class AskService:
         """Quoted passages on keeping or re-assessing NTM status after a merge, on the asked date (the same for
         every unit question until the index or the date changes, so kept)."""
         key = (plan.as_of, repr(flt), self.searcher.live_versions)
-        if key not in self._merge_quotes:
-            if len(self._merge_quotes) >= MERGE_QUOTES_KEPT:
-                self._merge_quotes.clear()
-            self._merge_quotes[key] = self._merge_status_now(plan, flt)
-        return self._merge_quotes[key]
+        quotes = self._merge_quotes.get(key)
+        if quotes is None:
+            quotes = self._merge_status_now(plan, flt)
+            with self._merge_lock:  # requests are answered in threads
+                if len(self._merge_quotes) >= MERGE_QUOTES_KEPT:
+                    self._merge_quotes.clear()
+                self._merge_quotes[key] = quotes
+        return quotes
 
     def _merge_status_now(self, plan: QueryPlan, flt: SearchFilter | None) -> list:
         subs = [self.searcher.plan(q, as_of=plan.as_of) for q in STATUS_QUESTIONS]

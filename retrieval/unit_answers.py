@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
-from knowledge.admin_units import PACKAGE, REARRANGED_FROM, AdminUnits, name_key, split_level
+from knowledge.admin_units import PACKAGE, REARRANGED_FROM, AdminUnits, split_level
 from knowledge.catalogue import CatalogueEntry
 from knowledge.dates import vn_date
 from knowledge.status import STATUS_LABELS, status_on
@@ -55,50 +55,33 @@ def is_unit_question(plan: QueryPlan, found: Sequence[Lookup]) -> bool:
     return not re.search(r"[a-z]{2,}", rest)
 
 
-def _province_alternatives(units: AdminUnits, name: str) -> tuple[str, ...]:
-    """The new name of a province merged into one named otherwise ("Hậu Giang" → Cần Thơ). A name both eras
-    share ("Thái Nguyên", which took in Bắc Kạn) stays as it is: a question using it means that province."""
-    found = units.by_name.get(name_key(name), ())
-    if any(u.tier == "province" and u.era == "new" for u in found):
-        return ()
-    out = [link.unit.short for u in found if u.tier == "province" for link in units.to_new.get(u, ())]
-    return tuple(dict.fromkeys(out))
-
-
 def with_units(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits) -> QueryPlan:
-    """The plan searching the other era's names too (passages before 2025 use the old names), and reading a
-    sentence that names a unit either way as naming it."""
+    """The plan searching the other era's names too, both ways (passages before 2025 use the old names). Only a
+    unit named by its new name may be answered by a passage that names its old communes or old province: a
+    passage about the new unit, or about another old one it took in, is not about an old unit asked for."""
     extra: list[str] = []
     aliases: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     alternatives: dict[str, tuple[str, ...]] = {}
     for f in found:
         if f.status != "found":
             continue
-        names = other_names(units, f)
-        extra += names
-        shorts = tuple(split_level(n[:1].upper() + n[1:])[1] for n in names)
+        extra += other_names(units, f)
         for unit in f.units:
-            alternatives[fold(unit.short)] = alternatives.get(fold(unit.short), ()) + shorts
-            if unit.era == "new" and unit.tier == "commune":  # its province, in a pre-2025 passage, is an old one
-                olds = tuple(dict.fromkeys(split_level(link.unit.province)[1] for link in units.from_old.get(unit, ())))
-                key = fold(split_level(unit.province)[1])
-                alternatives[key] = alternatives.get(key, ()) + olds
-                aliases.append((tuple(folded_words(key)), tuple(" ".join(folded_words(x)) for x in olds)))
-            if shorts:
-                aliases.append((tuple(folded_words(unit.short)), tuple(" ".join(folded_words(x)) for x in shorts)))
+            if unit.era != "new" or unit.tier != "commune":
+                continue
+            olds = [link.unit for link in units.from_old.get(unit, ())]
+            for key, names in ((fold(unit.short), [u.short for u in olds]),
+                               (fold(split_level(unit.province)[1]), [split_level(u.province)[1] for u in olds])):
+                names = [n for n in dict.fromkeys(names) if fold(n) != key]
+                alternatives[key] = alternatives.get(key, ()) + tuple(names)
+                aliases.append((tuple(key.split()), tuple(" ".join(folded_words(n)) for n in names)))
 
     def widened(p: QueryPlan) -> QueryPlan:
-        entities = []
-        for e in p.entities:
-            provinces = _province_alternatives(units, e[0])
-            if provinces:  # a province named by one era's name: a passage may use the other's
-                aliases.append((tuple(folded_words(e[0])), tuple(" ".join(folded_words(x)) for x in provinces)))
-            entities.append(e + tuple(m for m in alternatives.get(fold(e[0]), ()) + provinces if m not in e))
+        entities = [e + tuple(m for m in alternatives.get(fold(e[0]), ()) if m not in e) for e in p.entities]
         return replace(p, units=tuple(found), entities=tuple(entities), retrieval_extra=" ".join(extra),
-                       aliases=tuple(dict.fromkeys(aliases)))
+                       aliases=tuple(dict.fromkeys(a for a in aliases if a[1])))
 
-    asks = tuple((ask, widened(sub)) for ask, sub in plan.asks)
-    return replace(widened(plan), asks=asks)
+    return replace(widened(plan), asks=tuple((ask, widened(sub)) for ask, sub in plan.asks))
 
 
 def mapping_citation(n: int, units: AdminUnits, quote: str) -> Citation:
@@ -141,9 +124,8 @@ def unit_answer(plan: QueryPlan, found: Sequence[Lookup], units: AdminUnits, cat
     for f in found:
         said = _said(units, f, found) if f.status == "found" else [f.reason]
         said_all += said if f.status == "found" else []
-        lines += [f"• {x}" for x in said]
+        lines += [f"• {x}" + (" [1]" if f.status == "found" and i == len(said) - 1 else "") for i, x in enumerate(said)]
     citations = [mapping_citation(1, units, " ".join(said_all))]
-    lines[-1] += " [1]"
     if re.search(r"\b(?:bao nhieu|may|bn|con) (?:tinh|tinh thanh)\b", plan.folded or fold(plan.text)):
         eras = {era: sum(u.era == era for u in units.provinces) for era in ("old", "new")}
         lines.insert(0, f"• Sau sắp xếp năm 2025 cả nước có {eras['new']} tỉnh, thành phố (trước đó {eras['old']}).")
@@ -168,7 +150,7 @@ def _documents(plan: QueryPlan, catalogue: Sequence[CatalogueEntry], cards, stat
     """The catalogue's documents on NTM in merged units (status on `as_of`) and one quote of each kind."""
     lines = [f"\nVăn bản về NTM ở đơn vị hình thành sau sắp xếp (tình trạng {_when(plan, as_of)}):"]
     for entry, status in governing(catalogue, as_of):
-        cited = card_citation(len(citations) + 1, list(cards(entry)), as_of)
+        cited = card_citation(len(citations) + 1, list(cards(entry)))
         if cited is not None:
             citations.append(cited)
         lines.append(f"• {entry.type} {entry.number}: {entry.title} — {STATUS_LABELS[status]}"

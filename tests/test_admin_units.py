@@ -109,3 +109,10 @@ def test_the_communes_of_the_hau_giang_seed_article_resolve_to_their_new_units(u
 def test_words_that_only_look_like_names_are_not_units(units):
     named = mentions(units, "h. Nong Cong bo cap huyen roi, 4 xa dang lam NTM kieu mau la Van Hoa, Te Loi gio thuoc xa nao")
     assert [m.units[0].name for m in named] == ["Huyện Nông Cống", "Xã Vạn Hòa", "Xã Tế Lợi"]  # no "xã Dang"
+
+
+def test_short_level_words_and_a_province_that_kept_its_name(units):
+    assert found(units, "p. Long Mỹ").units[0].name == "Phường Long Mỹ"
+    both = lookup(units, "xã Ngọc Lâm, tỉnh Hưng Yên")  # the old commune and the new one of that name
+    assert both.status == "ambiguous" and {u.era for u in both.units} == {"old", "new"}
+    assert "“phường 1”" in lookup(units, "phường 1").reason

@@ -64,3 +64,13 @@ def test_bad_criteria_requests_are_explained(client, params, status):
         assert "chỉ có 10 tiêu chí" in response.json()["text"]
     else:
         assert set(response.json()) >= {"detail", "code"}
+
+
+def test_criteria_by_level_region_or_group_alone_answer_for_that_set(client):
+    huyen = client.get("/api/criteria", params={"level": "huyện", "number": 3}).json()
+    assert "huyện" in huyen["text"].split(":")[0] and "Thủy lợi" not in huyen["text"]  # not the xã set's criterion 3
+    region = client.get("/api/criteria", params={"period": "2021-2025", "level": "xã", "region": "ĐBSCL"})
+    assert region.status_code == 200 and "Phụ lục I của QĐ 318/QĐ-TTg" in region.json()["text"]
+    group = client.get("/api/criteria", params={"period": "2026-2030", "group": 3}).json()
+    assert "khu vực II và khu vực III" in group["text"]
+    assert client.get("/api/criteria", params={"region": "tiêu chí 5"}).json()["code"] == "unknown_region"

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query
 
 from knowledge.admin_units import REARRANGED_FROM, AdminUnits, Unit
 from knowledge.criteria import CriteriaSet, CriteriaTable
-from knowledge.text import fold
+from knowledge.text import fold, nfc
 from knowledge.unit_lookup import lookup
 from ntm.api_models import ErrorResponse
 from ntm.deps import ServicesDep, error_response
 from ntm.reference_models import (CriteriaResponse, CriteriaSetOut, CriterionOut, StatedOut, UnitLink, UnitOut,
                                   UnitsResponse)
 from retrieval.criteria_answers import criteria_answer
-from retrieval.criteria_asks import read_criteria_ask
+from retrieval.criteria_asks import CriteriaAsk
 from retrieval.unit_text import describe
 
 router = APIRouter(tags=["reference"])
@@ -72,6 +72,7 @@ def api_criteria(services: ServicesDep, period: Annotated[str, Query(max_length=
     """The criteria sets, narrowed by period, level (xã, huyện, tỉnh) and grade; with a criterion number, a region
     or a commune group, the table's answer for it (the threshold where a document states it, else where it is)."""
     table, catalogue = services.criteria, services.catalogue
+    period, level, grade, region = (nfc(x).strip() for x in (period, level, grade, region))
     sets = [s for s in table.sets if (not period or s.period == period) and (not level or s.level == level)
             and (not grade or grade in s.grade.split(", "))]
     if not sets:
@@ -81,11 +82,11 @@ def api_criteria(services: ServicesDep, period: Annotated[str, Query(max_length=
     out = CriteriaResponse(sets=[set_out(s, table, catalogue) for s in sets])
     if number is None and not region and group is None:
         return out
-    words = " ".join(filter(None, (f"tiêu chí {number}" if number else "", f"xã nhóm {group}" if group else "",
-                                   f"vùng {region}" if region else "", "mức yêu cầu", level, grade,
-                                   f"giai đoạn {sets[0].period}")))
-    ask = read_criteria_ask(fold(words), table, sets[0].period)
-    if ask is None or ask.set is None:
-        return error_response(404, "no_criteria_set", ask.problem if ask else "Không đọc được yêu cầu về tiêu chí.")
-    answer = criteria_answer(ask, fold(words), date.today(), catalogue, lambda e: [], table=table)
+    named = next((r for r in table.regions if r.named_in(fold(region))), None) if region else None
+    if region and named is None:
+        return error_response(400, "unknown_region", f"Không có vùng “{region}”; các vùng: "
+                              f"{', '.join(r.name for r in table.regions)}.")
+    chosen = next((s for s in sets if s.grade == "NTM"), sets[0])  # the base set when several grades match
+    ask = CriteriaAsk(chosen, number, named, group, wants_threshold=True, numbers=(number,) if number else ())
+    answer = criteria_answer(ask, "", date.today(), catalogue, lambda e: [], table=table)
     return out.model_copy(update={"text": answer.text, "answered": answer.answered})
