@@ -18,7 +18,7 @@ from knowledge.text import nfc
 from retrieval.evidence import Citation
 from retrieval.question import BadQuestion
 from retrieval.service import NotReady
-from retrieval.unit_text import describe
+from retrieval.unit_text import unit_report
 
 log = logging.getLogger(__name__)
 
@@ -152,11 +152,7 @@ class ChatAssistant:
         if (busy := self._unavailable()) is not None:
             return busy
         units = self._services().units.load()
-        found = lookup(units, nfc(query))
-        if found.status != "found":
-            return found.reason
-        lines = ([found.reason] if found.reason else []) + describe(units, found)
-        return "\n".join(lines) + f"\n(Nguồn: dữ liệu {units.source})"
+        return unit_report(units, lookup(units, nfc(query)))
 
     def criterion(self, n: int, channel: str, user_id: str, today: date | None = None) -> tuple[list[str], Reply]:
         """Criterion n's name in each national set, and what the documents say about it in the set in force."""

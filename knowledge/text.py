@@ -44,6 +44,11 @@ def fold(text: str) -> str:
     return text.translate(_FOLD).lower()
 
 
+def has_diacritics(text: str) -> bool:
+    """True when any letter carries a Vietnamese mark or is đ."""
+    return fold(text) != text.lower()
+
+
 def folded_words(text: str) -> list[str]:
     """The words of a text, folded ("Nông thôn mới" → ["nong", "thon", "moi"]): what lexical matching compares."""
     return re.findall(r"\w+", fold(text))

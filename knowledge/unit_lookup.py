@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.admin_units import AdminUnits, Unit, lower_level, name_key, split_level
-from knowledge.text import fold, nfc, one_edit
+from knowledge.text import fold, has_diacritics, nfc, one_edit
 
 # Level words as typed (folded) → the levels of the data they allow.
 LEVELS = {
@@ -86,11 +86,12 @@ def lookup(units: AdminUnits, typed: object) -> Lookup:
     words = name.split()
     found, read_as = [], ""
     for n in range(len(words), 0, -1):  # "long tri a long my": the longest leading words that name a unit
-        if units.by_name.get(name_key(" ".join(words[:n]))) and n < len(words) and NAME_SUFFIX.fullmatch(words[n]):
+        named = units.by_name.get(name_key(" ".join(words[:n])))
+        if named and n < len(words) and NAME_SUFFIX.fullmatch(words[n]):
             return Lookup(text, "unknown", reason=f"Không có đơn vị nào tên “{' '.join(words[:n + 1])}” trong dữ "
                           f"liệu {units.source}. Tên gần nhất: {' '.join(words[:n])}; vui lòng kiểm tra lại.")
-        if units.by_name.get(name_key(" ".join(words[:n]))):
-            found = list(units.by_name[name_key(" ".join(words[:n]))])
+        if named:
+            found = list(named)
             context = " ".join(re.findall(r"\w+", fold(" ".join(words[n:])))) + (" " + context if context else "")
             name = " ".join(words[:n])
             break
@@ -117,7 +118,7 @@ def narrow(units: AdminUnits, text: str, name: str, levels: tuple[str, ...] | No
     provinces = [u for u in found if u.tier == "province" and name_key(u.short) == name_key(name)]
     if not levels and provinces:  # "Hà Giang" alone means the province, not the city or a commune of that name
         found = provinces
-    if any(ch != fold(ch) for ch in name.lower()):  # typed with diacritics: those spelled the same way first
+    if has_diacritics(name):  # typed with diacritics: those spelled the same way first
         exact = [u for u in found if u.short.lower() == name.lower()]
         found = exact or found
     scores = {u: context_score(u, context, units) for u in found}

@@ -7,7 +7,7 @@ import re
 from itertools import islice
 
 from knowledge.admin_units import AdminUnits, Unit, name_key, split_level
-from knowledge.text import UPPER, fold, nfc, one_edit
+from knowledge.text import UPPER, fold, has_diacritics, nfc, one_edit
 from knowledge.unit_lookup import (LEVELS, MAX_LISTED, MAX_NAME_WORDS, NAME_SUFFIX, TYPO_MIN_CHARS, Lookup,
                                    context_score, narrow)
 
@@ -51,7 +51,7 @@ def mentions(units: AdminUnits, text: str) -> list[Lookup]:
     nearby = " ".join([around, *(fold(u.short) for f in found if f.status == "found" for u in f.units
                                  if u.tier == "district")]).strip()
     for m in _CAPITALISED.finditer(text):  # "Tân Phú sáp nhập vào đâu": a name without its level word
-        plain = m.group(0).lower() == fold(m.group(0))  # "Van Hoa" typed without marks matches "Vạn Hòa"
+        plain = not has_diacritics(m.group(0))  # "Van Hoa" typed without marks matches "Vạn Hòa"
         hits = [u for u in units.by_name.get(name_key(m.group(0)), ())
                 if (fold(u.short) if plain else u.short.lower()) == m.group(0).lower()]
         if around:  # the message names its provinces: a bare name elsewhere is something else (an ấp, a person)
@@ -94,14 +94,14 @@ def _mention_at(units: AdminUnits, text: str, folded: str, start: int, name_star
     words = list(re.finditer(r"\w+", folded[name_start:name_start + NAME_WINDOW]))
     if not words or words[0].group(0) in _NOT_NAMES:
         return None
-    unaccented = text.lower() == folded
+    unaccented = not has_diacritics(text)
     for n in range(min(MAX_NAME_WORDS, len(words)), 0, -1):
         end = name_start + words[n - 1].end()
         typed = text[name_start:end]
         if n == 1 and unaccented and typed.islower():  # "xa dang lam NTM": "đang", not xã Dang
             continue
         named = units.by_name.get(name_key(typed), ())
-        if typed.lower() != fold(typed):  # written with diacritics: the name must be spelled as the data spells it
+        if has_diacritics(typed):  # written with diacritics: the name must be spelled as the data spells it
             named = [u for u in named if u.short.lower() == typed.lower()]
         hits = [u for u in named if u.level in level]
         if not hits and any(u.tier == "province" for u in named):  # "xã Hậu Giang": a province named as a commune
@@ -156,7 +156,7 @@ def _province_names(units: AdminUnits, text: str, folded: str) -> list[tuple[Uni
     """Provinces named without "tỉnh": capitalised and accented as written ("Hậu Giang"), or, in a message typed
     without diacritics, two or more words ("hau giang")."""
     out = []
-    plain = text == fold(text) or text.lower() == folded
+    plain = not has_diacritics(text)
     for unit in units.provinces:
         if len(unit.short) < MIN_PROVINCE_CHARS:
             continue

@@ -13,24 +13,13 @@ def units(
 
     Exit codes: 0 found or several candidates listed, 1 no unit has that name, 2 the name is unusable.
     """
-    from knowledge.admin_units import REARRANGED_FROM
     from knowledge.unit_lookup import lookup
-    from ntm.reference_models import UnitsResponse
-    from ntm.routes.reference import unit_out
+    from ntm.routes.reference import units_response
     from ntm.services import load_units
-    from retrieval.unit_text import describe
+    from retrieval.unit_text import unit_report
 
     data = load_units()
     found = lookup(data, name)
-    lines = describe(data, found) if found.status == "found" else []
-    if as_json:
-        typer.echo(UnitsResponse(query=found.query, status=found.status, reason=found.reason,
-                                 units=[unit_out(data, u) for u in found.units],
-                                 text=" ".join(lines) or found.reason, source=data.source, version=data.version,
-                                 rearranged_from=REARRANGED_FROM).model_dump_json())
-    else:
-        typer.echo("\n".join(([found.reason] if found.reason else []) + lines))
-        if lines:
-            typer.echo(f"(Nguồn: dữ liệu {data.source})")
+    typer.echo(units_response(data, found).model_dump_json() if as_json else unit_report(data, found))
     if found.status in ("invalid", "unknown"):
         raise typer.Exit(2 if found.status == "invalid" else 1)

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import re
 
-from knowledge.text import fold, folded_words
+from knowledge.text import fold, folded_words, has_diacritics  # noqa: F401 (query re-exports it)
 
 _REGION_WORDS = ("dong bang", "trung du", "trung bo", "tay nguyen", "dong nam bo", "mien nui")
 _PLACE_LEADS = ("tinh", "huyen", "xa", "thanh pho", "tp", "thi xa", "phuong", "quan")
-
-
-def has_diacritics(text: str) -> bool:
-    """True when any letter carries a Vietnamese mark or is đ."""
-    return fold(text) != text.lower()
 
 
 def _capitalised_names(piece: str, abbreviations: dict[str, str], generic: list[str]) -> list[tuple[str, ...]]:
@@ -74,8 +69,6 @@ def _lowercase_places(text: str) -> list[str]:
     lower = " ".join(re.findall(r"\w+", text.lower()))
     return [f"{a} {b}" for a, b in _LEAD.findall(fold(lower))
             if a not in _NOT_PLACE and b not in _NOT_PLACE and f"{a} {b}" not in _NOT_PLACE_PAIRS]
-
-
 
 
 def with_aliases(words: set[str], text: str, aliases) -> set[str]:

@@ -66,6 +66,13 @@ def _old_district(units: AdminUnits, district: Unit) -> list[str]:
     return [head, f"{len(communes)} đơn vị cấp xã của huyện nay thuộc {len(news)} đơn vị của {province}: {parts}."]
 
 
+def _provinces_formed(units: AdminUnits, new: Unit) -> str:
+    """ "Thành phố Cần Thơ hình thành từ 3 tỉnh, thành phố: thành phố Cần Thơ, tỉnh Hậu Giang, tỉnh Sóc Trăng"."""
+    olds = units.from_old.get(new, ())
+    return f"{new.name} hình thành từ {len(olds)} tỉnh, thành phố: " \
+           f"{', '.join(lower_level(o.unit.name) for o in olds)}."
+
+
 def _old_province(units: AdminUnits, province: Unit) -> list[str]:
     links = units.to_new.get(province, ())
     if not links:
@@ -77,10 +84,8 @@ def _old_province(units: AdminUnits, province: Unit) -> list[str]:
     if new.name == province.name:  # Thái Nguyên took in Bắc Kạn and kept its name
         others = ", ".join(lower_level(o.unit.name) for o in olds if o.unit.name != province.name)
         return [f"{province.name} hợp nhất với {others} thành {lower_level(new.name)} (giữ tên {province.short}).",
-                f"{new.name} hình thành từ {len(olds)} tỉnh, thành phố: "
-                f"{', '.join(lower_level(o.unit.name) for o in olds)}."]
-    return [f"{province.name} nay thuộc {lower_level(new.name)}.",
-            f"{new.name} hình thành từ {len(olds)} tỉnh, thành phố: {', '.join(lower_level(o.unit.name) for o in olds)}."]
+                _provinces_formed(units, new)]
+    return [f"{province.name} nay thuộc {lower_level(new.name)}.", _provinces_formed(units, new)]
 
 
 def describe(units: AdminUnits, found: Lookup) -> list[str]:
@@ -96,6 +101,15 @@ def describe(units: AdminUnits, found: Lookup) -> list[str]:
         return [_formed(units, unit)]
     by_tier = {"commune": _old_commune, "district": _old_district, "province": _old_province}
     return by_tier[unit.tier](units, unit)
+
+
+def unit_report(units: AdminUnits, found: Lookup) -> str:
+    """The lookup of a typed name as chat or terminal text: what became of the unit with the data's name, or why
+    the name cannot be resolved."""
+    if found.status != "found":
+        return found.reason
+    lines = ([found.reason] if found.reason else []) + describe(units, found)
+    return "\n".join(lines) + f"\n(Nguồn: dữ liệu {units.source})"
 
 
 def other_names(units: AdminUnits, found: Lookup) -> list[str]:

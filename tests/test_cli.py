@@ -87,3 +87,14 @@ def test_second_process_on_the_embedded_store_gets_a_clear_message(tmp_path):
         holder.close()
     assert proc.returncode == 2
     assert "in use by another process" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_units_prints_what_became_of_a_unit_as_text_or_json_with_exit_codes():
+    import json
+
+    text = invoke("units", "xa son phu, giong trom")
+    assert text.exit_code == 0 and "nay thuộc phường An Hội, tỉnh Vĩnh Long" in text.output
+    assert "(Nguồn: dữ liệu vietnamadminunits 1.0.4 (MIT))" in text.output
+    body = json.loads(invoke("units", "--json", "phuong long my").output)
+    assert body["status"] == "found" and body["units"][0]["name"] == "Phường Long Mỹ"
+    assert invoke("units", "xã Qwzrtyk").exit_code == 1 and invoke("units", "x").exit_code == 2

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from knowledge.admin_units import REARRANGED_FROM, AdminUnits, Unit
 from knowledge.criteria import CriteriaSet, CriteriaTable
 from knowledge.text import fold, nfc
-from knowledge.unit_lookup import lookup
+from knowledge.unit_lookup import Lookup, lookup
 from ntm.api_models import ErrorResponse
 from ntm.deps import ServicesDep, error_response
 from ntm.reference_models import (CriteriaResponse, CriteriaSetOut, CriterionOut, StatedOut, UnitLink, UnitOut,
@@ -46,6 +46,11 @@ def api_units(services: ServicesDep, q: Annotated[str, Query(max_length=MAX_QUER
         return error_response(400, "invalid_unit_name", found.reason)
     if found.status == "unknown":
         return error_response(404, "unknown_unit", found.reason)
+    return units_response(units, found)
+
+
+def units_response(units: AdminUnits, found: Lookup) -> UnitsResponse:
+    """The JSON of a lookup (GET /api/units and `ntm units --json`)."""
     text = " ".join(describe(units, found)) if found.status == "found" else found.reason
     return UnitsResponse(query=found.query, status=found.status, reason=found.reason,
                          units=[unit_out(units, u) for u in found.units], text=text, source=units.source,
