@@ -75,10 +75,11 @@ def _structure_lines(s: CriteriaSet, names: Sequence[str], regions: int) -> list
     return lines
 
 
-def _zone_lines(ask: CriteriaAsk) -> tuple[list[str], str]:
+def _zone_lines(ask: CriteriaAsk, regions: int) -> tuple[list[str], str]:
     """What the set says about the asked region or commune group (definitions), and a problem if it has none."""
     s, lines = ask.set, []
-    zoned = {"regions": "mức đạt chia theo 7 vùng", "groups": "mỗi tiêu chí có mức riêng cho 3 nhóm xã"}.get(
+    zoned = {"regions": f"mức đạt chia theo {regions} vùng",
+             "groups": f"mỗi tiêu chí có mức riêng cho {len(s.commune_groups)} nhóm xã"}.get(
         s.zoning, "bảng tiêu chí không ghi cách chia mức đạt của bộ này")
     if ask.group is not None:
         definition = dict(s.commune_groups).get(ask.group)
@@ -90,7 +91,7 @@ def _zone_lines(ask: CriteriaAsk) -> tuple[list[str], str]:
     if ask.region is not None:
         if s.zoning != "regions":
             return lines, f"{_title(s)} không chia mức đạt theo vùng; {zoned}."
-        lines.append(s.zoning_note or "Mức đạt của bộ này chia theo 7 vùng.")
+        lines.append(s.zoning_note or f"Mức đạt của bộ này chia theo {regions} vùng.")
     return lines, ""
 
 
@@ -119,12 +120,12 @@ _COMMON = frozenset("ty le xa huyen tinh ntm nong thon moi dat chuan muc cua va 
 def _quote_of(r: SearchResult, value: str) -> str:
     """The sentences of a chunk that hold the stated value's numbers (so every number said is quoted)."""
     wanted = set(re.findall(r"\d+(?:,\d+)?", value))
-    sentences = [r.text[s:e] for s, e in split_sentences(r.text)]
+    holds = {r.text[s:e]: {n for n in wanted if re.search(rf"(?<![\d,]){re.escape(n)}(?![\d,])", r.text[s:e])}
+             for s, e in split_sentences(r.text)}  # the value's numbers each sentence states, found once
     held: list[str] = []
     while wanted and len(held) < QUOTE_SENTENCES:  # greedy: the sentence quoting most of the numbers not yet quoted
-        best = max(sentences, key=lambda x: len({n for n in wanted if re.search(rf"(?<![\d,]){re.escape(n)}(?![\d,])", x)}),
-                   default="")
-        covered = {n for n in wanted if re.search(rf"(?<![\d,]){re.escape(n)}(?![\d,])", best)}
+        best = max(holds, key=lambda x: len(holds[x] & wanted), default="")
+        covered = holds.get(best, set()) & wanted
         if not covered:
             break
         held.append(best)
@@ -133,23 +134,22 @@ def _quote_of(r: SearchResult, value: str) -> str:
 
 
 def criteria_answer(ask: CriteriaAsk, folded: str, as_of, catalogue: Sequence[CatalogueEntry], cards,
-                    passage: Passage | None = None, table: CriteriaTable | None = None) -> Answer:
+                    table: CriteriaTable, passage: Passage | None = None) -> Answer:
     """The table's answer: name and group, group definitions, stated thresholds, and where the rest is."""
     if ask.set is None:
         return Answer(ask.problem, False, ())
     s = ask.set
     entry = entry_for(catalogue, s.document)
-    other = next((o for o in (table.sets if table else ()) if o.period != s.period and o.level == s.level
-                  and o.grade == s.grade), None)
+    regions = len(table.regions)
+    other = next((o for o in table.sets if o.period != s.period and o.level == s.level and o.grade == s.grade), None)
     names = s.criteria(catalogue)
     criterion, problem = _criterion_lines(ask, names, (other, other.criteria(catalogue))
                                           if other and ask.both_periods else None)
     if ask.structure:
-        regions = len(table.regions) if table else 7
         criterion = _structure_lines(s, names, regions) + criterion
         if other and ask.both_periods:  # "bộ trước có bao nhiêu TC, bộ 2026-2030 còn mấy TC"
             criterion += [f"{_title(other)}: " + " ".join(_structure_lines(other, other.criteria(catalogue), regions))]
-    zone, zone_problem = _zone_lines(ask)
+    zone, zone_problem = _zone_lines(ask, regions)
     stated = _stated_for(ask, folded) if ask.wants_threshold else []
     if (problem or zone_problem) and not (criterion or zone or stated):
         return Answer(problem or zone_problem, False, ())

@@ -71,9 +71,18 @@ class AskService:
         found = mentions(self.units, text) if self.units is not None and self.units.loaded else []
         if found:  # search the other era's names too: documents before 2025 use the old ones
             plan = with_units(plan, found, self.units)
-        subs = [sub for _, sub in plan.asks] if len(plan.asks) > 1 else []
+        table_ask = self._criteria_ask(plan)  # answered from the table: only the cards are searched
+        subs = [sub for _, sub in plan.asks] if len(plan.asks) > 1 and table_ask is None else []
         # the message and each of its asks, embedded in one call; the named-document searches below reuse them
         vectors, *ask_vectors = self.searcher.encode_many([plan, *subs], mode)
+
+        def cards(entry: CatalogueEntry) -> list[SearchResult]:
+            return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
+
+        if table_ask is not None:
+            answer = criteria_answer(table_ask, plan.folded or plan.text, plan.as_of, self.catalogue, cards,
+                                     self.criteria, self._passage)
+            return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         results = self.searcher.retrieve(plan, vectors, limit=self.evidence_k, flt=flt)
         per_ask = [self.searcher.retrieve(sub, v, limit=ASK_EVIDENCE_K, flt=flt) for sub, v in zip(subs, ask_vectors)]
         answer = None
@@ -81,15 +90,6 @@ class AskService:
         def fetch(number: str) -> list[SearchResult]:
             return self.searcher.retrieve(plan, vectors, limit=NAMED_DOCUMENT_K,
                                           flt=SearchFilter({"number": number}).narrowed(flt))
-
-        def cards(entry: CatalogueEntry) -> list[SearchResult]:
-            return self.searcher.retrieve(plan, vectors, limit=CARD_K, flt=SearchFilter({"doc_id": card_id(entry)}))
-
-        table_ask = self._criteria_ask(plan)
-        if table_ask is not None:
-            answer = criteria_answer(table_ask, plan.folded or plan.text, plan.as_of, self.catalogue, cards,
-                                     self._passage, self.criteria)
-            return AskResult(answer, plan, (time.perf_counter() - started) * 1000, mode)
         if is_unit_question(plan, found):
             about = extractive_answer(plan, results, self.catalogue, fetch, cards, per_ask or None)
             # a year in the message ("sáp nhập năm 2025") names the event, not the date the documents are read at

@@ -93,5 +93,5 @@ def api_criteria(services: ServicesDep, period: Annotated[str, Query(max_length=
                               f"{', '.join(r.name for r in table.regions)}.")
     chosen = next((s for s in sets if s.grade == "NTM"), sets[0])  # the base set when several grades match
     ask = CriteriaAsk(chosen, number, named, group, wants_threshold=True, numbers=(number,) if number else ())
-    answer = criteria_answer(ask, "", date.today(), catalogue, lambda e: [], table=table)
+    answer = criteria_answer(ask, "", date.today(), catalogue, lambda e: [], table)
     return out.model_copy(update={"text": answer.text, "answered": answer.answered})
