@@ -164,9 +164,8 @@ def criteria_answer(ask: CriteriaAsk, folded: str, as_of, catalogue: Sequence[Ca
         if same is not None:  # the same passage holds several facts: cite it once
             cite = f" [{same.n}]"
         elif found is not None:
-            citations.append(Citation(len(citations) + 1, found.doc_id, found.number, found.title or fact.document,
-                                      location_of(found.path, found.page), found.page, found.source,
-                                      _quote_of(found, fact.value), round(found.score, 6), found.chunk_id))
+            citations.append(Citation.of(len(citations) + 1, found, found.title or fact.document,
+                                         location_of(found.path, found.page), _quote_of(found, fact.value), found.page))
             cite = f" [{citations[-1].n}]"
         where = f" ({fact.applies_to})" if fact.applies_to else ""
         if fact.applies_to and (ask.region or ask.group):  # a province's own level is no region's or group's

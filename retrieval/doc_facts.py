@@ -147,6 +147,4 @@ def card_citation(n: int, chunks: Sequence[SearchResult],
     card, quote = card_quote(chunks, list(keys))
     if card is None or not quote.startswith(tuple(keys)):
         return None
-    return Citation(n=n, document_id=card.doc_id, number=card.number, title=card.title or card.number or "",
-                    location=CARD_LABEL, page=None, source=card.source, quote=quote, score=round(card.score, 6),
-                    chunk_id=card.chunk_id)
+    return Citation.of(n, card, card.title or card.number or "", CARD_LABEL, quote)

@@ -31,6 +31,12 @@ class Citation:
     score: float
     chunk_id: str = ""
 
+    @classmethod
+    def of(cls, n: int, result, title: str, location: str, quote: str, page: int | None = None) -> "Citation":
+        """Citation [n] of a retrieved chunk (`retrieval.search.SearchResult`): its document, source and score."""
+        return cls(n=n, document_id=result.doc_id, number=result.number, title=title, location=location, page=page,
+                   source=result.source, quote=quote, score=round(result.score, 6), chunk_id=result.chunk_id)
+
 
 @dataclass(frozen=True)
 class Answer:

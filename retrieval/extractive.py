@@ -42,16 +42,13 @@ def citation(n: int, c: Candidate) -> Citation:
     """The Citation of a candidate sentence."""
     r = c.result
     where = CARD_LABEL if r.kind == "catalogue" else location_of(r.path, r.page)  # a card is our summary: say so
-    return Citation(n=n, document_id=r.doc_id, number=r.number, title=r.title or _label(r),
-                    location=where, page=r.page, source=r.source, quote=c.quote,
-                    score=round(r.score, 6), chunk_id=r.chunk_id)
+    return Citation.of(n, r, r.title or _label(r), where, c.quote, r.page)
 
 
 def _card_citation(n: int, fact: DocFact, plan: QueryPlan, quote: str) -> Citation:
     r = fact.card
     where = f"{CARD_LABEL}, tình trạng tính đến {vn_date(plan.as_of.isoformat())}"
-    return Citation(n=n, document_id=r.doc_id, number=r.number, title=r.title or _label(r), location=where,
-                    page=None, source=r.source, quote=quote, score=round(r.score, 6), chunk_id=r.chunk_id)
+    return Citation.of(n, r, r.title or _label(r), where, quote)
 
 
 def _short(text: str, limit: int) -> str:
