@@ -101,7 +101,7 @@ def open_dev_index(dirs: Sequence[Path], settings: Settings, work_dir: Path, emb
                    progress: bool = True) -> tuple[Services, dict]:
     """Services over an index of the catalogue and the corpus folders, built the product's way (idempotent, so a
     reused index only hashes the files); returns them with what was indexed and how long it took."""
-    key = corpus_key(dirs, settings, embedder.name if embedder is not None else None)
+    key = corpus_key(dirs, settings, index_space(embedder) if embedder is not None else None)
     data_dir = Path(work_dir) / f"index-{key}"
     services = open_services(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
     try:
@@ -119,6 +119,14 @@ def open_dev_index(dirs: Sequence[Path], settings: Settings, work_dir: Path, emb
             "unchanged": len(report.unchanged), "skipped": len(report.skipped),
             "index_seconds": round(time.perf_counter() - started, 1), "corpus_root": str(corpus_root(dirs))}
     return services, info
+
+
+def index_space(embedder) -> str:
+    """The embedder's name plus its compute precision when not fp32: the product treats bf16 and fp32 vectors as one
+    space, but a benchmark comparing them must not reuse one's cached index for the other."""
+    name = embedder.name  # loads the model, which settles the precision
+    precision = getattr(embedder, "precision", "")
+    return f"{name}|{precision}" if precision and precision != "fp32" else name
 
 
 def alqac_index_key(corpus_file: Path, embedder_name: str) -> str:
@@ -139,7 +147,7 @@ def open_alqac_index(corpus_file: Path, embedder, work_dir: Path, progress: bool
     """An EdgeStore holding the indexed corpus, reused when built before with the same key; returns (store, info)."""
     from retrieval.store_edge import EdgeStore
 
-    key = alqac_index_key(corpus_file, embedder.name)
+    key = alqac_index_key(corpus_file, index_space(embedder))
     folder = Path(work_dir) / f"alqac-{key}"
     marker = folder / COMPLETE_MARKER
     if marker.is_file():

@@ -103,7 +103,7 @@ def build_embedder(settings: Settings) -> Embedder:
 
     return SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
                                        passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size,
-                                       data_dir=settings.data_dir)
+                                       data_dir=settings.data_dir, precision=settings.embed_precision)
 
 
 def offline_model_dir(settings: Settings) -> Path | None:

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     )
     query_prompt: str = "query: "
     passage_prompt: str = "passage: "
-    embed_batch_size: int = 32
+    embed_batch_size: int = Field(32, ge=1, description="Passages per model call and per store write")
+    embed_precision: str = Field("auto", pattern="^(auto|fp32|bf16)$",
+                                 description="auto = bf16 where the CPU runs it natively (AVX512-BF16/AMX), else fp32")
 
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster; unset = embedded store")
     qdrant_api_key: SecretStr | None = None

