@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ntm.services import _status_lookup, load_knowledge
 from ntm.settings import Settings
 
