@@ -11,6 +11,8 @@ ENCRYPTED = "encrypted"
 NEEDS_OCR = "needs_ocr"
 TOO_LARGE = "too_large"
 ENCODING = "encoding"
+MALFORMED = "malformed"  # a JSONL line that is not a document object
+DUPLICATE = "duplicate"
 
 
 class IngestError(Exception):

@@ -6,13 +6,15 @@ import hashlib
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ingest.chunking import chunk_document
-from ingest.errors import IngestError
+from ingest.errors import DUPLICATE, IngestError
+from ingest.ids import chunk_id, doc_id_for, file_sha256
+from ingest.jsonl import JSONL_SUFFIXES, container_of, is_jsonl
+from ingest.jsonl_ingest import COMMIT_CHUNKS, ingest_jsonl
 from ingest.loaders import SUPPORTED, iter_input_files, parse_file, read_file
 from ingest.metadata import extract_metadata
 from ingest.types import Chunk, DocMeta, LoadedDocument
@@ -22,7 +24,6 @@ from retrieval.store import DocRecord, StoredPoint, VectorStore
 
 log = logging.getLogger(__name__)
 
-CHUNK_NS = uuid.UUID("6b4f7a56-2a0e-4d7e-9a3c-1f1f0c1e5a77")
 PIPELINE_VERSION = "5"  # bump when chunking or payload layout changes, so everything re-indexes
 
 
@@ -54,20 +55,6 @@ class IngestReport:
         """Record one document's outcome ("added" | "updated" | "unchanged")."""
         getattr(self, outcome).append(source)
         self.chunks += record.chunk_count if outcome != "unchanged" else 0
-
-
-def doc_id_for(path: Path) -> str:
-    """Stable id of a file: readable stem plus a hash of its absolute path."""
-    # abspath, not resolve(): a symlink loop must not raise here, and a link is its own entry
-    resolved = os.path.abspath(path)
-    digest = hashlib.sha1(resolved.encode("utf-8")).hexdigest()[:10]
-    stem = "".join(c if c.isalnum() else "-" for c in Path(path).stem.lower())[:40].strip("-")
-    return f"{stem}-{digest}"
-
-
-def chunk_id(doc_id: str, position: int, version: str) -> str:
-    """Deterministic chunk id: the same document state always yields the same ids."""
-    return str(uuid.uuid5(CHUNK_NS, f"{doc_id}|{position}|{version}"))
 
 
 def embed_text_for(meta: DocMeta, path: str, text: str) -> str:
@@ -110,8 +97,10 @@ class Indexer:
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
                  max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
-                 status_of: Callable[[str | None], str] | None = None, gc_grace_seconds: float = 0.0) -> None:
+                 status_of: Callable[[str | None], str] | None = None, gc_grace_seconds: float = 0.0,
+                 commit_chunks: int = COMMIT_CHUNKS) -> None:
         self.store, self.embedder = store, embedder
+        self.commit_chunks = commit_chunks  # a JSONL corpus is written (and made visible) this many chunks at a time
         self.max_chars, self.overlap, self.max_bytes, self.ocr = max_chars, overlap, max_bytes, ocr
         self.status_of = status_of or (lambda number: "unknown")
         # On a shared server another process may be writing a version right now: only versions
@@ -156,6 +145,16 @@ class Indexer:
     def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
                        extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, DocRecord]:
         """Index one document; returns ("added" | "updated" | "unchanged", its registry row)."""
+        outcome, record, chunks = self.prepare_document(doc_id, doc, meta, file_sha=file_sha, extra=extra,
+                                                        known=known)
+        if chunks is not None:
+            self.write_versions([(record, chunks)])
+        return outcome, record
+
+    def prepare_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
+                         extra: dict | None = None, known: DocRecord | None = None
+                         ) -> tuple[str, DocRecord, list[Chunk] | None]:
+        """(outcome, registry row, chunks to write or None when unchanged); nothing is embedded yet."""
         self.warm_up()
         extra = {"status": self.status_of(meta.number), "kind": "document", **(extra or {})}
         version = self._version(doc_id, doc, extra)
@@ -167,12 +166,17 @@ class Indexer:
             if known.meta != record_meta:  # e.g. bytes changed but not the text: remember the new hash
                 known = DocRecord(doc_id, version, doc.source, known.chunk_count, record_meta)
                 self.store.put_document(known)
-            return "unchanged", known
+            return "unchanged", known, None
         chunks = build_chunks(doc_id, version, doc, meta, {**extra, "written_at": time.time()},
                               self.max_chars, self.overlap)
         record = DocRecord(doc_id, version, doc.source, len(chunks), record_meta)
-        self.write_versions([(record, chunks)])
-        return ("updated" if known is not None else "added"), record
+        return ("updated" if known is not None else "added"), record, chunks
+
+    def is_current(self, record: DocRecord | None, sha: str) -> bool:
+        """True when `record` was indexed from exactly these bytes, with today's settings and status."""
+        return record is not None and record.meta.get("file_sha256") == sha \
+            and record.meta.get("fingerprint") == self._fingerprint \
+            and record.meta.get("status") == self.status_of(record.meta.get("number"))
 
     def write_versions(self, versions: Sequence[tuple[DocRecord, Sequence[Chunk]]],
                        progress: Callable[[int], None] | None = None) -> None:
@@ -193,11 +197,13 @@ class Indexer:
             self.store.delete_chunks(record.doc_id, keep_version=record.version)
 
     def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
-                     report: IngestReport | None = None, prune: bool = False) -> IngestReport:
+                     report: IngestReport | None = None, prune: bool = False,
+                     lines: Callable[[Iterable, int, str], Iterable] = lambda it, total, name: it) -> IngestReport:
         """Ingest files and folders; bad files are reported and skipped, stored documents are never lost.
 
         Documents once ingested from a given folder whose files are gone are reported as missing, and
         removed only with `prune` (a renamed or deleted file should not silently vanish from the index).
+        A JSONL file is read line by line (`lines` wraps them, e.g. in a progress bar) and written in batches.
         """
         report = report or IngestReport()
         self.warm_up()
@@ -214,6 +220,9 @@ class Indexer:
             by_sha.setdefault(rec.meta.get("file_sha256", ""), set()).add(rec.doc_id)
         for path, source in progress(files):
             try:
+                if is_jsonl(path):
+                    ingest_jsonl(self, path, source, known, report, prune=prune, lines=lines)
+                    continue
                 self._ingest_one(path, source, known, by_sha, report)
             except IngestError as err:
                 report.skipped.append((err.source, err.code, err.reason))
@@ -222,7 +231,7 @@ class Indexer:
                 report.skipped.append((source, "error", f"unexpected {type(exc).__name__}: {exc}"))
         folders = [os.path.abspath(p) + os.sep for p in paths if os.path.isdir(p)]
         for rec in list(known.values()):
-            where = os.path.abspath(rec.source)
+            where = os.path.abspath(container_of(rec.source))
             if rec.meta.get("kind") == "document" and any(where.startswith(f) for f in folders) \
                     and not os.path.lexists(where):
                 report.missing.append(rec.source)
@@ -238,19 +247,17 @@ class Indexer:
                               "not a regular file" if path.exists() else "file not found (broken link?)")
         if path.suffix.lower() not in SUPPORTED:
             raise IngestError(source, "unsupported", f"unsupported file type {path.suffix or '(none)'!r}; "
-                              f"supported: {', '.join(sorted(SUPPORTED))}")
+                              f"supported: {', '.join(sorted(SUPPORTED) + list(JSONL_SUFFIXES))}")
         doc_id = doc_id_for(path)
         data = read_file(path, source, max_bytes=self.max_bytes)  # read once: hashed here, parsed below
         file_sha = hashlib.sha256(data).hexdigest()
         rec = known.get(doc_id)
-        if rec is not None and rec.meta.get("file_sha256") == file_sha \
-                and rec.meta.get("fingerprint") == self._fingerprint \
-                and rec.meta.get("status") == self.status_of(rec.meta.get("number")):
+        if self.is_current(rec, file_sha):
             report.unchanged.append(source)  # same bytes, settings and status: not even parsed
             return
         twin = _live_twin(file_sha, doc_id, known, by_sha)
         if twin is not None:
-            report.skipped.append((source, "duplicate", f"same content as already indexed {twin.source}"))
+            report.skipped.append((source, DUPLICATE, f"same content as already indexed {twin.source}"))
             return
         doc = parse_file(path, data, source, ocr=self.ocr)
         report.warnings.extend((source, w) for w in doc.warnings)
@@ -284,9 +291,3 @@ def _live_twin(file_sha: str, doc_id: str, known: dict[str, DocRecord],
             if twin.is_file() and file_sha256(twin) == file_sha:
                 return rec
     return None
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in blocks."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -77,7 +77,7 @@ def models_build(
 def _print_report(report) -> None:
     typer.echo(
         f"Documents: {report.documents} (added {len(report.added)}, updated {len(report.updated)}, "
-        f"unchanged {len(report.unchanged)}); chunks written: {report.chunks}; skipped files: {len(report.skipped)}"
+        f"unchanged {len(report.unchanged)}); chunks written: {report.chunks}; skipped (files or JSONL lines): {len(report.skipped)}"
     )
     if report.cleaned_versions:
         typer.echo(f"Removed leftovers of {report.cleaned_versions} interrupted document version(s).")
@@ -87,12 +87,13 @@ def _print_report(report) -> None:
         typer.echo(f"  warning {source}: {warning}")
     for source in report.missing:
         state = "removed from the index" if source in report.pruned else "still indexed; --prune removes it"
-        typer.echo(f"  missing {source}: file no longer exists ({state})")
+        typer.echo(f"  missing {source}: {'line' if '#' in source else 'file'} no longer exists ({state})")
 
 
 @app.command()
 def ingest(
-    paths: List[str] = typer.Argument(None, help="Files or folders to ingest (PDF, DOCX, HTML, TXT, MD)."),
+    paths: List[str] = typer.Argument(None, help="Files or folders to ingest (PDF, DOCX, HTML, TXT, MD), or JSONL "
+                                                "corpora (.jsonl[.gz]: one {id, text, title?, ...} per line)."),
     delete: Optional[str] = typer.Option(None, "--delete", help="Remove one document: id, source path or number."),
     delete_all: bool = typer.Option(False, "--all", help="With --delete: remove every document that matches."),
     prune: bool = typer.Option(False, "--prune", help="Remove documents whose files vanished from the given folders."),
@@ -130,6 +131,8 @@ def ingest(
         services.indexer.ingest_paths(
             paths or [], report=report, prune=prune,
             progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
+            lines=lambda docs, total, name: tqdm(docs, total=total or None, unit="line", desc=name, file=sys.stderr,
+                                                 mininterval=1.0, leave=False),
         )
         _print_report(report)
         if report.skipped:

@@ -37,7 +37,7 @@ def invoke(*args: str):
 def test_ingest_reports_then_search_and_documents_show_it(env):
     result = invoke("ingest", "--no-catalogue", str(env))
     assert result.exit_code == 0, result.output
-    assert "Documents: 1 (added 1" in result.output and "skipped files: 0" in result.output
+    assert "Documents: 1 (added 1" in result.output and "skipped (files or JSONL lines): 0" in result.output
     again = invoke("ingest", "--no-catalogue", str(env))
     assert "unchanged 1" in again.output and "chunks written: 0" in again.output
     found = invoke("search", "đoàn kiểm tra xã Hòa An", "--limit", "1", "--mode", "sparse")
