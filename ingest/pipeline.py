@@ -24,7 +24,7 @@ from retrieval.store import DocRecord, StoredPoint, VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "5"  # bump when chunking or payload layout changes, so everything re-indexes
+PIPELINE_VERSION = "6"  # bump when chunking or payload layout changes, so everything re-indexes
 
 
 def index_fingerprint(model_name: str, max_chars: int, overlap: int) -> str:
