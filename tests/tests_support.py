@@ -13,6 +13,9 @@ class HookedEmbedder:
         self.name, self.dim = inner.name, inner.dim
         self.calls = self.passages = 0
 
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
     def embed_queries(self, texts):
         return self.inner.embed_queries(texts)
 
