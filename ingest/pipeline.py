@@ -229,6 +229,8 @@ class Indexer:
             except Exception as exc:  # one bad file must not end the run; the report names it
                 log.exception("unexpected error on %s", source)
                 report.skipped.append((source, "error", f"unexpected {type(exc).__name__}: {exc}"))
+        if report.added or report.updated or report.cleaned_versions:
+            self.store.optimize()  # new points leave the WAL's in-memory segments for the indexed layout
         folders = [os.path.abspath(p) + os.sep for p in paths if os.path.isdir(p)]
         for rec in list(known.values()):
             where = os.path.abspath(container_of(rec.source))

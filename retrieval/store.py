@@ -115,6 +115,10 @@ class VectorStore(Protocol):
     def remove_document(self, doc_id: str) -> None:
         """Drop a registry row."""
 
+    def optimize(self) -> None:
+        """Bring the index into its search-ready layout after writes (a server does this by itself)."""
+        ...
+
     def info(self) -> dict:
         """Model name and dimension the store was built with, and the backend."""
 

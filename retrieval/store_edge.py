@@ -24,6 +24,7 @@ from retrieval.store import (
     StoreError,
 )
 
+INT8_QUANTILE = 0.99  # int8 range from the 99th percentile: a few outlier components do not squash the rest
 _SCHEMA_TYPES = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
 
 
@@ -101,9 +102,15 @@ class EdgeStore:
                 f"model is {model_name!r} (dim {dim}). Use another NTM_DATA_DIR or delete {self.path} and re-ingest."
             )
         if self._shard is None:
+            # Chosen by measurement (README, "Index layout"): vectors, sparse index and payload on disk, dense
+            # vectors also as int8 in RAM (searched, then rescored with the originals). Optimised, 60k points
+            # opened in 240 MB instead of 1,218 MB (all in RAM), with p95 5.0 ms instead of 5.5 ms per query.
+            int8 = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=INT8_QUANTILE, always_ram=True)
             config = qe.EdgeConfig(
-                vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
-                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+                vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, on_disk=True,
+                                                    quantization_config=int8)},
+                sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, on_disk=True)},
+                on_disk_payload=True,
             )
             self._shard = qe.EdgeShard.create(str(self.path / "chunks"), config)
             for name, kind in INDEXED_FIELDS.items():
@@ -189,6 +196,14 @@ class EdgeStore:
     def remove_document(self, doc_id: str) -> None:
         """Drop a registry row."""
         self._registry.remove(doc_id)
+
+    def optimize(self) -> None:
+        """Merge the segments written since the last call and build their indexes (HNSW, int8, sparse).
+
+        Until then new points sit in appendable in-memory segments, replayed from the WAL at every open: 60k such
+        points cost 1.4 GB of RAM to open and 12 ms per query, optimised 240 MB and 3.3 ms."""
+        if self._shard is not None:
+            self._shard.optimize()
 
     def info(self) -> dict:
         """Backend, model and dimension."""

@@ -189,6 +189,9 @@ class ServerStore:
         return {"backend": self.backend, "collection": self.collection, "model": stored.get("model"),
                 "dim": stored.get("dim")}
 
+    def optimize(self) -> None:
+        """Nothing to do: the Qdrant server's optimizers index new points in the background."""
+
     def close(self) -> None:
         """Close the client."""
         self.client.close()

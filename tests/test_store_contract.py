@@ -154,3 +154,13 @@ def test_bm25_prefers_the_chunk_with_the_words_in_the_asked_order(store):
         hits = store.query(None, query_vector(asked, folded=asked.isascii()), 2)
         assert [h.payload["doc_id"] for h in hits] == ["in-order", "scattered"], asked
         assert hits[0].score > hits[1].score * 1.05, asked  # not a tie broken by chance
+
+
+def test_optimize_keeps_every_point_and_answer(store):
+    store.ensure_schema(DIM, "fake")
+    store.upsert(_points())
+    before = [h.payload["doc_id"] for h in store.query([0, 0, 0.9, 0.1], query_vector("hình thành sau sắp xếp"), 3)]
+    store.optimize()
+    store.optimize()  # idempotent
+    after = [h.payload["doc_id"] for h in store.query([0, 0, 0.9, 0.1], query_vector("hình thành sau sắp xếp"), 3)]
+    assert store.count() == 3 and after == before
