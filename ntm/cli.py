@@ -140,6 +140,10 @@ def ingest(
             _print_report(report)
             typer.echo("Interrupted. What is listed above is indexed; documents being written were not made visible. "
                        "Run the same command again to resume.", err=True)
+            if report.added or report.updated:
+                typer.echo("Indexing what was written for search (Ctrl-C again to leave it to the next run)...",
+                           err=True)
+                services.store.optimize()
             raise typer.Exit(INTERRUPTED_EXIT) from None
         _print_report(report)
         if report.skipped:
