@@ -119,12 +119,10 @@ class SentenceTransformerEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # a per-load weights bar would clutter every `ntm` command
-            model = SentenceTransformer(path, device="cpu")
             precision = resolve_precision(self.precision_setting, cpu_flags())
-            if precision == "bf16":
-                import torch
-
-                model = model.to(torch.bfloat16)
+            # Loaded straight in bf16: converting after an fp32 load peaked at 1.39 GB instead of 1.10 GB.
+            kwargs = {"model_kwargs": {"dtype": _torch_bf16()}} if precision == "bf16" else {}
+            model = SentenceTransformer(path, device="cpu", **kwargs)
             self.precision = precision
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())
@@ -165,6 +163,12 @@ class SentenceTransformerEmbedder:
         out = np.ascontiguousarray(out, dtype=np.float32)
         # bf16 normalises to within ~0.4% of length 1; cosine scores assume exactly 1.
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def _torch_bf16():
+    import torch  # only when a model is really loaded
+
+    return torch.bfloat16
 
 
 def _model_name(model: str, query_prompt: str, passage_prompt: str) -> str:
