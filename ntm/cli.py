@@ -108,8 +108,9 @@ def ingest(
 
     from ingest.catalogue_index import DOC_ID_PREFIX as CATALOGUE_PREFIX
     from ingest.pipeline import AmbiguousSelection, IngestReport
-    from ntm.services import ingest_catalogue
+    from ntm.services import ingest_catalogue, limit_ingest_memory
 
+    limit_ingest_memory()
     services = _services(Settings())
     try:
         if delete:

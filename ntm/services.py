@@ -6,7 +6,9 @@ schema, the registry), so the web app can serve "still loading" while it runs.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +97,22 @@ def build_llm_answerer(settings: Settings):
 
     log.info("LLM answerer on: %s (falls back to extractive answers after %.0f s)", chat.name, settings.llm_timeout)
     return LLMAnswerer(chat, settings.prompts_dir, settings.llm_timeout)
+
+
+# A long ingest meets every passage length: oneDNN keeps compiled kernels per input shape (1,024 by default) and
+# glibc opens a malloc arena per thread. Capped, 2,338 tvpl chunks ended at 1.81 GB instead of 2.46 GB, same speed.
+INGEST_ONEDNN_KERNELS = "8"
+INGEST_MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_ingest_memory() -> None:
+    """Settings for a long-running ingest process; call before the model loads (no effect where not glibc)."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", INGEST_ONEDNN_KERNELS)
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, INGEST_MALLOC_ARENAS)
+    except (OSError, AttributeError):
+        pass
 
 
 def build_embedder(settings: Settings) -> Embedder:
