@@ -89,6 +89,27 @@ def scale_tables(s: dict) -> list[str]:
     return out
 
 
+def ann_table(a: dict) -> list[str]:
+    """Approximate dense search against exact search on the large index."""
+    out = [f"Dense search settings on {a['chunks']:,} chunks, {a['questions']} questions (`python -m eval.bench_ann`):",
+           "", "| setting | top-10 overlap with exact | p50 ms | p95 ms |", "|---|---|---|---|"]
+    for label, r in a["settings"].items():
+        overlap = f"{r['overlap@10']:.3f}" if "overlap@10" in r else "(reference)"
+        out.append(f"| {label} | {overlap} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+    return out
+
+
+def layout_table(lay: dict) -> list[str]:
+    """Embedded-store layouts at one size."""
+    out = [f"Embedded-store layouts, {lay['points']:,} points, 200 hybrid queries (`python -m eval.bench_layout`):", "",
+           "| layout | build s | RSS to open MB | RSS after queries MB | p50 ms | p95 ms | disk MB |",
+           "|---|---|---|---|---|---|---|"]
+    for name, r in lay["layouts"].items():
+        out.append(f"| {name} | {r['build_s']} | {r['rss_open_mb']:,} | {r['rss_after_queries_mb']:,} | {r['p50_ms']} | "
+                   f"{r['p95_ms']} | {r['disk_mb']:,} |")
+    return out
+
+
 def render(folder: Path) -> str:
     """The whole block between the markers."""
     embed, scale = _load(folder, "embed.json"), _load(folder, "scale.json")
@@ -102,6 +123,10 @@ def render(folder: Path) -> str:
         out += quality_table(quality) + [""] + halves_table(quality[-1]) + [""]
     if scale:
         out += scale_tables(scale) + [""]
+    if layout := _load(folder, "layout.json"):
+        out += layout_table(layout) + [""]
+    if ann := _load(folder, "ann.json"):
+        out += ann_table(ann) + [""]
     return "\n".join(out)
 
 
