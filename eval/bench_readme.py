@@ -20,6 +20,12 @@ def _load(folder: Path, name: str) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+        ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+
+
 def machine_line(m: dict) -> str:
     """The machine the figures come from."""
     return (f"Machine: {m['cores']} cores, {m['cpu']}, CPU features {', '.join(m['features']) or 'none of note'}, "
@@ -28,14 +34,12 @@ def machine_line(m: dict) -> str:
 
 def embed_table(e: dict) -> list[str]:
     """Throughput of every precision candidate on the same chunks."""
-    out = [f"Embedding {e['chunks']} real chunks ({e['mean_tokens_per_chunk']} tokens each on average) "
-           "(`python -m eval.bench_embed`):", "",
-           "| candidate | chunks/s | tokens/s | query ms | × before | cosine to the fp32 vectors (min / mean) |",
-           "|---|---|---|---|---|---|"]
-    for label, r in e["results"].items():
-        out.append(f"| {label} | {r['chunks_per_s']} | {r['tokens_per_s']:,} | {r['query_ms']} | {r['speedup']} | "
-                   f"{r['cosine_min']:.5f} / {r['cosine_mean']:.5f} |")
-    return out
+    head = [f"Embedding {e['chunks']} real chunks ({e['mean_tokens_per_chunk']} tokens each on average) "
+            "(`python -m eval.bench_embed`):", ""]
+    return head + _table(["candidate", "chunks/s", "tokens/s", "query ms", "× before",
+                          "cosine to the fp32 vectors (min / mean)"],
+                         [[label, r["chunks_per_s"], f"{r['tokens_per_s']:,}", r["query_ms"], r["speedup"],
+                           f"{r['cosine_min']:.5f} / {r['cosine_mean']:.5f}"] for label, r in e["results"].items()])
 
 
 def quality_table(runs: list[dict]) -> list[str]:
@@ -101,13 +105,10 @@ def ann_table(a: dict) -> list[str]:
 
 def layout_table(lay: dict) -> list[str]:
     """Embedded-store layouts at one size."""
-    out = [f"Embedded-store layouts, {lay['points']:,} points, 200 hybrid queries (`python -m eval.bench_layout`):", "",
-           "| layout | build s | RSS to open MB | RSS after queries MB | p50 ms | p95 ms | disk MB |",
-           "|---|---|---|---|---|---|---|"]
-    for name, r in lay["layouts"].items():
-        out.append(f"| {name} | {r['build_s']} | {r['rss_open_mb']:,} | {r['rss_after_queries_mb']:,} | {r['p50_ms']} | "
-                   f"{r['p95_ms']} | {r['disk_mb']:,} |")
-    return out
+    head = [f"Embedded-store layouts, {lay['points']:,} points, 200 hybrid queries (`python -m eval.bench_layout`):", ""]
+    return head + _table(["layout", "build s", "RSS to open MB", "RSS after queries MB", "p50 ms", "p95 ms", "disk MB"],
+                         [[name, r["build_s"], f"{r['rss_open_mb']:,}", f"{r['rss_after_queries_mb']:,}", r["p50_ms"],
+                           r["p95_ms"], f"{r['disk_mb']:,}"] for name, r in lay["layouts"].items()])
 
 
 def render(folder: Path) -> str:

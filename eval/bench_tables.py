@@ -111,8 +111,8 @@ def as_json(result: DatasetResult) -> dict:
     halves = {"tuning": [q for q in result.queries if in_tuning_half(q.qid)],
               "held_out": [q for q in result.queries if not in_tuning_half(q.qid)], "all": list(result.queries)}
     return {"name": result.name, "queries": len(result.queries),
-            "modes": {m: {k: round(v, 4) for k, v in score(result.queries, result.runs[m]).items()} for m in MODES},
-            "halves": {h: {m: {k: round(score(qs, result.runs[m])[k], 4) for k in ("R@1", f"MRR@{K}")}
+            "modes": {m: {k: round(v, 6) for k, v in score(result.queries, result.runs[m]).items()} for m in MODES},
+            "halves": {h: {m: {k: round(score(qs, result.runs[m])[k], 6) for k in ("R@1", f"MRR@{K}")}
                            for m in MODES} for h, qs in halves.items()}}
 
 

@@ -28,6 +28,16 @@ def fake_embedder():
     return HashEmbedder()
 
 
+@pytest.fixture
+def store(tmp_path):
+    """A fresh embedded store (test_store_contract overrides it to run on both backends)."""
+    from retrieval.store_edge import EdgeStore
+
+    s = EdgeStore(tmp_path / "store")
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def built_model() -> Path:
     """The real offline model, built once into the project's data dir (shared with setup.sh)."""

@@ -39,13 +39,6 @@ def _write(path: Path, lines: list[bytes | dict]) -> Path:
     return path
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = EdgeStore(tmp_path / "store")
-    yield s
-    s.close()
-
-
 def _sources(store) -> set[str]:
     return {r.source for r in store.documents().values()}
 

@@ -8,7 +8,6 @@ import pytest
 
 from ingest.pipeline import Indexer
 from retrieval.search import Searcher
-from retrieval.store_edge import EdgeStore
 from tests_support import HookedEmbedder
 
 # synthetic fixture: a short decision and a short plan, written for these tests
@@ -44,13 +43,6 @@ def corpus(tmp_path) -> Path:
     (folder / "qd-cay-xanh.txt").write_text(DECISION, encoding="utf-8")
     (folder / "kh-giao-thong.md").write_text(PLAN, encoding="utf-8")
     return folder
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = EdgeStore(tmp_path / "store")
-    yield s
-    s.close()
 
 
 def _top_text(store, embedder, query: str) -> str:

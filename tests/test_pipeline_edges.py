@@ -21,13 +21,6 @@ NOTICE = "Thông báo: đoàn kiểm tra làm việc tại xã Hòa An ngày 12/
 HEADED = "Tiêu đề: Quyết định thử nghiệm\nSố hiệu: 12/QĐ-UBND\n" + "=" * 20 + "\nĐiều 1. Xã trồng 300 cây xanh.\n"
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = EdgeStore(tmp_path / "store")
-    yield s
-    s.close()
-
-
 def _sources(store) -> set[str]:
     return {os.path.basename(r.source) for r in store.documents().values()}
 
