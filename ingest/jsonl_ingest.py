@@ -90,8 +90,6 @@ def _vanished(indexer, source: str, seen: set[str], known: dict[str, DocRecord],
         came_from = container_of(rec.source)
         if rec.doc_id not in seen and came_from != rec.source and os.path.abspath(came_from) == here \
                 and rec.meta.get("kind") == "document":
-            report.missing.append(rec.source)
+            indexer.vanished(rec, report, prune)
             if prune:
-                indexer.remove(rec.doc_id)
-                report.pruned.append(rec.source)
                 known.pop(rec.doc_id, None)

@@ -51,6 +51,11 @@ class IngestReport:
         """Documents indexed or confirmed up to date."""
         return len(self.added) + len(self.updated) + len(self.unchanged)
 
+    @property
+    def wrote(self) -> bool:
+        """True when the run wrote or removed points (the store then needs optimising)."""
+        return bool(self.added or self.updated or self.cleaned_versions)
+
     def count(self, source: str, outcome: str, record: DocRecord) -> None:
         """Record one document's outcome ("added" | "updated" | "unchanged")."""
         getattr(self, outcome).append(source)
@@ -229,18 +234,22 @@ class Indexer:
             except Exception as exc:  # one bad file must not end the run; the report names it
                 log.exception("unexpected error on %s", source)
                 report.skipped.append((source, "error", f"unexpected {type(exc).__name__}: {exc}"))
-        if report.added or report.updated or report.cleaned_versions:
+        if report.wrote:
             self.store.optimize()  # new points leave the WAL's in-memory segments for the indexed layout
         folders = [os.path.abspath(p) + os.sep for p in paths if os.path.isdir(p)]
         for rec in list(known.values()):
             where = os.path.abspath(container_of(rec.source))
             if rec.meta.get("kind") == "document" and any(where.startswith(f) for f in folders) \
                     and not os.path.lexists(where):
-                report.missing.append(rec.source)
-                if prune:
-                    self.remove(rec.doc_id)
-                    report.pruned.append(rec.source)
+                self.vanished(rec, report, prune)
         return report
+
+    def vanished(self, record: DocRecord, report: IngestReport, prune: bool) -> None:
+        """A document whose file (or JSONL line) is gone: reported as missing, removed only with `prune`."""
+        report.missing.append(record.source)
+        if prune:
+            self.remove(record.doc_id)
+            report.pruned.append(record.source)
 
     def _ingest_one(self, path: Path, source: str, known: dict[str, DocRecord], by_sha: dict[str, set[str]],
                     report: IngestReport) -> None:

@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from ingest.errors import IngestError
+from ingest.jsonl import container_of
 from ntm.cli_feedback import feedback_app
 from ntm.cli_reference import units
 from ntm.settings import Settings
@@ -88,7 +89,8 @@ def _print_report(report) -> None:
         typer.echo(f"  warning {source}: {warning}")
     for source in report.missing:
         state = "removed from the index" if source in report.pruned else "still indexed; --prune removes it"
-        typer.echo(f"  missing {source}: {'line' if '#' in source else 'file'} no longer exists ({state})")
+        what = "file" if container_of(source) == source else "line"
+        typer.echo(f"  missing {source}: {what} no longer exists ({state})")
 
 
 @app.command()
@@ -141,7 +143,7 @@ def ingest(
             _print_report(report)
             typer.echo("Interrupted. What is listed above is indexed; documents being written were not made visible. "
                        "Run the same command again to resume.", err=True)
-            if report.added or report.updated:
+            if report.wrote:
                 typer.echo("Indexing what was written for search (Ctrl-C again to leave it to the next run)...",
                            err=True)
                 services.store.optimize()
