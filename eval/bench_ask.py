@@ -22,7 +22,7 @@ from typing import Sequence
 
 from tqdm import tqdm
 
-from eval.bench_ingest import machine
+from eval.bench_ingest import disk_mb, machine, peak_rss_mb
 from eval.metrics import percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,11 +32,6 @@ def _questions(path: Path) -> list[str]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line)["question"] for line in fh if line.strip()]
 
-
-def _peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(corpus: Path, dataset: Path, rounds: int, model: str, work_dir: Path) -> dict:
@@ -73,15 +68,9 @@ def run(corpus: Path, dataset: Path, rounds: int, model: str, work_dir: Path) ->
             "p50_ms": percentile(client_ms, 50), "p95_ms": percentile(client_ms, 95), "max_ms": max(client_ms),
             "server_p50_ms": percentile(server_ms, 50), "server_p95_ms": percentile(server_ms, 95),
             "documents": documents, "chunks": chunks, "model": services.embedder.name,
-            "model_load_s": round(load_s, 1), "index_s": round(index_s, 1), "peak_rss_mb": round(_peak_rss_mb()),
+            "model_load_s": round(load_s, 1), "index_s": round(index_s, 1), "peak_rss_mb": round(peak_rss_mb()),
             "cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "cpu": machine()["cpu"], "disk_mb": round(_disk_mb(work_dir))}
-
-
-def _disk_mb(folder: Path) -> float:
-    """Size on disk of the data dir's index (store and registry; the model folder is not counted)."""
-    root = Path(folder) / "qdrant"
-    return sum(f.stat().st_blocks * 512 for f in root.rglob("*") if f.is_file()) / 2**20 if root.is_dir() else 0.0
+            "cpu": machine()["cpu"], "disk_mb": round(disk_mb(Path(work_dir) / "qdrant"))}  # the index, not the model
 
 
 def _hash():

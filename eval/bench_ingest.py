@@ -20,8 +20,15 @@ from ingest.pipeline import Indexer
 from retrieval.store_edge import EdgeStore
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def disk_mb(folder: Path) -> float:
+    """Space the files under `folder` take on disk, in MB (allocated blocks; 0 when it does not exist)."""
+    root = Path(folder)
+    return sum(f.stat().st_blocks * 512 for f in root.rglob("*") if f.is_file()) / 2**20 if root.is_dir() else 0.0
 
 
 def machine() -> dict:
@@ -68,7 +75,7 @@ def run(paths: list[str], embedder, label: str) -> dict:
     return {"corpus": label, "documents": report.documents, "skipped": len(report.skipped), "chunks": chunks,
             "seconds": round(seconds, 2), "chunks_per_s": round(chunks / seconds, 2) if seconds else None,
             "docs_per_s": round(report.documents / seconds, 2) if seconds else None,
-            "peak_rss_mb": round(_peak_rss_mb(), 1)}
+            "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
 def main() -> None:
@@ -83,7 +90,7 @@ def main() -> None:
     if not (shared / "corpus").is_dir():
         raise SystemExit(f"no corpus under {shared}; pass --shared")
 
-    rss_before = _peak_rss_mb()
+    rss_before = peak_rss_mb()
     started = time.perf_counter()
     if args.model == "hash":
         from retrieval.embedding import HashEmbedder
@@ -96,7 +103,7 @@ def main() -> None:
         embedder = build_embedder(Settings(embedding_model=args.model))
     embedder.warm_up()  # the model loads here, not inside the first timed ingest
     load = {"model": embedder.name, "load_seconds": round(time.perf_counter() - started, 2),
-            "rss_after_load_mb": round(_peak_rss_mb(), 1), "rss_before_mb": round(rss_before, 1)}
+            "rss_after_load_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(rss_before, 1)}
     results = [run([str(shared / "corpus" / "seeds"), str(shared / "corpus" / "ntm")], embedder, "seeds+ntm")]
     if args.tvpl_pages > 0:
         with tempfile.TemporaryDirectory() as tmp:

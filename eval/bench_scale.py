@@ -23,7 +23,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.bench_ingest import machine
+from eval.bench_ingest import disk_mb, machine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,8 +40,7 @@ def index_state(data_dir: Path) -> dict:
         documents, chunks = len(store.documents()), store.count()
     finally:
         store.close()
-    disk = sum(f.stat().st_blocks * 512 for f in root.rglob("*") if f.is_file()) / 2**20
-    return {"documents": documents, "chunks": chunks, "disk_mb": round(disk)}
+    return {"documents": documents, "chunks": chunks, "disk_mb": round(disk_mb(root))}
 
 
 def ingest_run(data_dir: Path, corpus: Path, max_minutes: float | None) -> dict:
