@@ -85,10 +85,12 @@ class ChatAssistant:
     """The channel-independent conversation service (Telegram, Zalo and the web page all call this)."""
 
     def __init__(self, services: Callable[[], object | None], conversations: ConversationLog,
-                 limiter: RateLimiter, failed: Callable[[], str | None] = lambda: None) -> None:
+                 limiter: RateLimiter, failed: Callable[[], str | None] = lambda: None,
+                 origin_limiter: RateLimiter | None = None) -> None:
         self._services = services
         self.conversations = conversations
-        self.limiter = limiter
+        self.limiter = limiter  # per user (a chat, or a web session)
+        self.origin_limiter = origin_limiter  # per client address, over all the sessions it opens
         self._failed = failed
 
     def _unavailable(self) -> Reply | None:
@@ -97,15 +99,25 @@ class ChatAssistant:
         return Reply("error", FAILED, code="startup_failed") if self._failed() else Reply("loading", LOADING,
                                                                                           code="loading")
 
-    def ask(self, channel: str, user_id: str, text: str | None) -> Reply:
-        """Answer one message and log it (blocking: channels run it in a worker thread)."""
+    def ask(self, channel: str, user_id: str, text: str | None, origin: str | None = None) -> Reply:
+        """Answer one message and log it (blocking: channels run it in a worker thread).
+
+        `origin` is what the client cannot choose (the web page's client address): it is limited first, so a
+        client that opens a new session per question is still held to the origin's limit."""
         question = nfc(text or "")
-        allowed, announce, wait = self.limiter.check(f"{channel}:{user_id}")
+        allowed, announce, wait = self._admit(channel, user_id, origin)
         if not allowed:
             reply = Reply("rate_limited", RATE_LIMITED.format(seconds=wait), code="rate_limited", silent=not announce)
         else:
             reply = self._unavailable() or self._answer(question)
         return self._log(channel, user_id, question, reply)
+
+    def _admit(self, channel: str, user_id: str, origin: str | None) -> tuple[bool, bool, int]:
+        if origin is not None and self.origin_limiter is not None:
+            allowed, announce, wait = self.origin_limiter.check(f"{channel}@{origin}")
+            if not allowed:
+                return allowed, announce, wait
+        return self.limiter.check(f"{channel}:{user_id}")
 
     def _answer(self, question: str) -> Reply:
         started = time.perf_counter()

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
+from knowledge.text import valid_text
 from retrieval.evidence import Citation
 
 _SCHEMA = """
@@ -83,23 +84,24 @@ class ConversationLog:
 
     def anonymise(self, channel: str, user_id: str) -> str:
         """A stable pseudonym for a channel's user id (HMAC-SHA256, 16 hex digits)."""
-        return hmac.new(self._key, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()[:16]
+        return hmac.new(self._key, valid_text(f"{channel}:{user_id}").encode(), hashlib.sha256).hexdigest()[:16]
 
     def record(self, channel: str, user_id: str, question: str, answer: str, status: str,
                citations: Sequence[Citation] = (), latency_ms: float | None = None) -> str:
-        """Store one exchange and return its short id (used in buttons and feedback)."""
+        """Store one exchange and return its short id (used in buttons and feedback); text SQLite cannot encode
+        (lone surrogates) is stored replaced, never dropped."""
         exchange_id = secrets.token_hex(8)
-        cits = json.dumps([asdict(c) for c in citations], ensure_ascii=False)
+        cits = valid_text(json.dumps([asdict(c) for c in citations], ensure_ascii=False))
         with self._lock:
             self._db.execute("INSERT INTO exchanges VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             (exchange_id, _now(), channel, self.anonymise(channel, user_id), question, answer,
-                              status, cits, latency_ms))
+                             (exchange_id, _now(), channel, self.anonymise(channel, user_id), valid_text(question),
+                              valid_text(answer), status, cits, latency_ms))
         return exchange_id
 
     def exchange(self, exchange_id: str) -> dict | None:
         """One stored exchange, citations decoded, or None."""
         with self._lock:
-            row = self._db.execute("SELECT * FROM exchanges WHERE id = ?", (exchange_id,)).fetchone()
+            row = self._db.execute("SELECT * FROM exchanges WHERE id = ?", (valid_text(exchange_id),)).fetchone()
         if row is None:
             return None
         out = dict(row)
@@ -125,19 +127,22 @@ class ConversationLog:
         """Record 👍 (1) or 👎 (-1); a second vote by the same user replaces the first. False if no such exchange."""
         if rating not in (-1, 1):
             raise ValueError("rating must be 1 or -1")
+        exchange_id = valid_text(exchange_id)  # sent by clients: may hold what SQLite cannot encode
         with self._lock:
             if self._db.execute("SELECT 1 FROM exchanges WHERE id = ?", (exchange_id,)).fetchone() is None:
                 return False
             self._db.execute(
                 "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (exchange_id, user) DO UPDATE SET "
                 "ts = excluded.ts, rating = excluded.rating, comment = COALESCE(excluded.comment, feedback.comment)",
-                (exchange_id, self.anonymise(channel, user_id), _now(), channel, rating, comment))
+                (exchange_id, self.anonymise(channel, user_id), _now(), channel, rating,
+                 valid_text(comment) if comment is not None else None))
         return True
 
     def first_sight(self, channel: str, event_id: str) -> bool:
         """True the first time an event id is seen on a channel (webhook retries and replays are dropped)."""
         with self._lock:
-            cur = self._db.execute("INSERT OR IGNORE INTO seen_events VALUES (?, ?, ?)", (channel, event_id, _now()))
+            cur = self._db.execute("INSERT OR IGNORE INTO seen_events VALUES (?, ?, ?)",
+                                   (channel, valid_text(event_id), _now()))
         return cur.rowcount == 1
 
     def rows(self, rated_only: bool = False, rating: int | None = None) -> Iterator[dict]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from bot.assistant import ChatAssistant, Reply
 from bot.render import answer_sections, source_name
+from knowledge.text import valid_text
 from retrieval.evidence import Citation
+from retrieval.question import QUESTION_SCHEMA
+from retrieval.sources import is_catalogue
 
 CHANNEL = "web"
 STATIC_DIR = Path(__file__).with_name("static")
@@ -29,6 +33,7 @@ MAX_BODY_QUESTION = 20_000
 HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
 
 INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
+NOT_JSON = "Yêu cầu phải gửi dạng JSON (Content-Type: application/json)."
 INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
 TOO_LONG = "Câu hỏi quá dài ({n} ký tự). Vui lòng hỏi ngắn gọn, mỗi lần một ý."
 UNKNOWN_EXCHANGE = "Không tìm thấy câu trả lời này để ghi nhận đánh giá (có thể hệ thống đã được cài lại)."
@@ -39,12 +44,16 @@ CATALOGUE_SOURCE = "Danh mục văn bản của hệ thống (bản tóm tắt, 
 class ChatRequest(BaseModel):
     """A question from the page; `session` is the random id the page keeps in localStorage."""
 
-    question: str
+    model_config = ConfigDict(extra="forbid")  # as /api/ask: a misspelt field is an error, not silently dropped
+
+    question: str = Field(json_schema_extra=QUESTION_SCHEMA)
     session: str | None = Field(default=None, max_length=128)
 
 
 class FeedbackRequest(BaseModel):
     """👍 (1) or 👎 (-1) on an exchange, with an optional comment."""
+
+    model_config = ConfigDict(extra="forbid")
 
     exchange_id: str = Field(min_length=1, max_length=64)
     rating: Literal[1, -1]
@@ -57,6 +66,13 @@ class FeedbackRequest(BaseModel):
         if isinstance(value, bool) or not isinstance(value, int):  # lax mode would take true, "1" and 1.0
             raise ValueError("rating must be 1 or -1")
         return value
+
+
+class FeedbackRecorded(BaseModel):
+    """A vote stored."""
+
+    status: Literal["recorded"]
+    detail: str
 
 
 class CitationOut(BaseModel):
@@ -101,7 +117,7 @@ def split_answer(text: str) -> tuple[str, str]:
 def citation_out(c: Citation) -> CitationOut:
     """The fields of a citation the page shows."""
     # A catalogue card is the system's summary of a document, not the document: say so rather than name a YAML file.
-    source = CATALOGUE_SOURCE if c.source.split("#")[0].endswith("catalogue.yaml") else source_name(c.source)
+    source = CATALOGUE_SOURCE if is_catalogue(c.source) else source_name(c.source)
     return CitationOut(n=c.n, number=c.number, title=c.title, location=c.location, page=c.page, source=source,
                        quote=c.quote)
 
@@ -124,23 +140,46 @@ def _error(status: int, code: str, detail: str, state: str = "bad_request") -> J
     return JSONResponse({"detail": detail, "code": code, "status": state}, status_code=status)
 
 
-def parse_body(model: type[BaseModel], raw: bytes) -> BaseModel | JSONResponse:
-    """The request model, or a 400 (not JSON) / 422 (wrong fields) with a Vietnamese message."""
+def _valid_strings(value: object) -> object:
+    """Parsed JSON with every string made valid (pydantic refuses lone surrogates in constrained fields)."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, list):
+        return [_valid_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {valid_text(k): _valid_strings(v) for k, v in value.items()}
+    return value
+
+
+def parse_body(model: type[BaseModel], raw: bytes, content_type: str | None = "application/json"
+               ) -> BaseModel | JSONResponse:
+    """The request model, or a 415 (not sent as JSON) / 400 (not JSON) / 422 (wrong fields), in Vietnamese."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        return _error(415, "unsupported_media_type", NOT_JSON)
     try:
-        return model.model_validate_json(raw or b"null")
+        # Python's parser, not pydantic's: it keeps a lone surrogate (made valid later) instead of refusing it.
+        data = _valid_strings(json.loads(raw or b"null"))
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, a number too long
+        return _error(400, "invalid_json", INVALID_JSON)
+    try:
+        return model.model_validate(data)
     except ValidationError as err:
         errors = err.errors()
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return _error(400, "invalid_json", INVALID_JSON)
         fields = ", ".join(sorted({".".join(str(x) for x in e.get("loc", ())) or "body" for e in errors}))
         return _error(422, "invalid_request", INVALID_REQUEST.format(fields=fields))
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn's --forwarded-allow-ips sets it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _session(given: str | None, request: Request) -> str:
     """The page's session id, or the client's address when a caller sends none."""
     if given and given.strip():
         return given.strip()
-    return f"host:{request.client.host}" if request.client else "anonymous"
+    return f"host:{client_address(request)}"
 
 
 def _static(name: str) -> Response:
@@ -172,24 +211,26 @@ def web_router(assistant: ChatAssistant) -> APIRouter:
         """A file of the page (script, style sheet)."""
         return _static(name)
 
-    errors = {code: {"model": ChatError} for code in (400, 422, 429, 500, 503)}
+    errors = {code: {"model": ChatError} for code in (400, 415, 422, 429, 500, 503)}
 
     @router.post("/api/chat", response_model=ChatAnswer, responses=errors, openapi_extra=_body_schema(ChatRequest))
     async def chat(request: Request):
         """Ask a question as the web page does: an answer with citations, or a Vietnamese reason why not."""
-        body = parse_body(ChatRequest, await request.body())
+        body = parse_body(ChatRequest, await request.body(), request.headers.get("content-type"))
         if isinstance(body, JSONResponse):
             return body
         if len(body.question) > MAX_BODY_QUESTION:
             return _error(422, "too_long", TOO_LONG.format(n=len(body.question)), "bad_question")
-        reply = await run_in_threadpool(assistant.ask, CHANNEL, _session(body.session, request), body.question)
+        reply = await run_in_threadpool(assistant.ask, CHANNEL, _session(body.session, request), body.question,
+                                        client_address(request))
         return reply_response(reply)
 
-    @router.post("/api/feedback", responses={404: {"model": ChatError}, 422: {"model": ChatError}},
+    @router.post("/api/feedback", response_model=FeedbackRecorded,
+                 responses={code: {"model": ChatError} for code in (400, 404, 415, 422)},
                  openapi_extra=_body_schema(FeedbackRequest))
     async def feedback(request: Request):
         """Record 👍/👎 (and an optional comment) on an answer; voting again replaces the earlier vote."""
-        body = parse_body(FeedbackRequest, await request.body())
+        body = parse_body(FeedbackRequest, await request.body(), request.headers.get("content-type"))
         if isinstance(body, JSONResponse):
             return body
         stored = await run_in_threadpool(assistant.rate, body.exchange_id, CHANNEL, _session(body.session, request),

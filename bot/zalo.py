@@ -42,6 +42,19 @@ def event_mac(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> s
     return hashlib.sha256(app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()).hexdigest()
 
 
+# For the operator reading a refused webhook (Zalo's servers never show it to an officer).
+REFUSALS = {"too_large": "event body over the size limit", "invalid_json": "event body is not a JSON object",
+            "unsigned": "no X-ZEvent-Signature: mac=<sha256 hex> header",
+            "bad_signature": "signature does not match NTM_ZALO_APP_ID, the body, the timestamp and "
+                             "NTM_ZALO_OA_SECRET_KEY",
+            "wrong_app": "the event's app_id is not NTM_ZALO_APP_ID",
+            "stale": "event timestamp missing or older than NTM_ZALO_MAX_AGE_SECONDS"}
+
+
+def _refused(status: int, code: str) -> JSONResponse:
+    return JSONResponse({"detail": REFUSALS[code], "code": code}, status_code=status)
+
+
 def parse_rating(text: str | None) -> int | None:
     """1 / -1 when a message is only 👍 / 👎 (or "đúng", "hữu ích" / "sai", "chưa đúng"), else None."""
     if not text or len(text) > 20:
@@ -116,7 +129,7 @@ class ZaloChannel:
         await self.client.close()
 
     def _refusal(self, raw: bytes, event: dict, header: str | None) -> str | None:
-        """Why a parsed event must be refused (unsigned, bad_signature, stale), or None when it is genuine."""
+        """Why a parsed event must be refused (unsigned, bad_signature, wrong_app, stale), or None when genuine."""
         match = _MAC.fullmatch((header or "").strip())
         if match is None:
             return "unsigned"
@@ -125,6 +138,8 @@ class ZaloChannel:
         expected = event_mac(self._app_id, raw, timestamp, self._oa_secret)
         if not hmac.compare_digest(expected, match.group(1).lower()):
             return "bad_signature"
+        if str(event.get("app_id") or "") != self._app_id:  # public, so no constant-time compare is needed
+            return "wrong_app"  # an event for another app of the same OA is not ours to answer
         try:
             sent_ms = int(timestamp)
         except ValueError:
@@ -135,17 +150,17 @@ class ZaloChannel:
         """POST /zalo/webhook: check the signature and age, deduplicate, acknowledge, answer in the background."""
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            return JSONResponse({"code": "too_large"}, status_code=413)
+            return _refused(413, "too_large")
         try:
             event = json.loads(raw)
         except ValueError:
             event = None
         if not isinstance(event, dict):
-            return JSONResponse({"code": "invalid_json"}, status_code=400)
+            return _refused(400, "invalid_json")
         refusal = self._refusal(raw, event, request.headers.get("X-ZEvent-Signature"))
         if refusal:
             log.warning("Zalo webhook refused: %s", refusal)
-            return JSONResponse({"code": refusal}, status_code=401)
+            return _refused(401, refusal)
         name = str(event.get("event_name") or "")
         kind = "text" if name == "user_send_text" else "non_text" if name in NON_TEXT_EVENTS else (
             "follow" if name == "follow" else None)

@@ -29,9 +29,20 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
+# Lone surrogates: a Python str may hold them (JSON "\\ud800", a broken client), but no encoder, tokenizer,
+# database or Rust library takes them, so they become U+FFFD where text enters.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def valid_text(text: str) -> str:
+    """Text that every encoder accepts: lone surrogates (the only str a UTF-8 encoder refuses) become U+FFFD."""
+    return _SURROGATES.sub(REPLACEMENT, text)
+
+
 def nfc(text: str) -> str:
-    """Unicode NFC form (precomposed Vietnamese letters): what every entry point turns text into."""
-    return unicodedata.normalize("NFC", text)
+    """Unicode NFC form (precomposed Vietnamese letters) of valid text: what every entry point turns text into."""
+    return unicodedata.normalize("NFC", valid_text(text))
 
 
 def strip_diacritics(text: str) -> str:

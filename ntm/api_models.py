@@ -8,7 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from retrieval.filters import Filters
+from retrieval.question import QUESTION_SCHEMA
 from retrieval.service import AskResult
+from retrieval.sources import public_source
+
 
 
 class SearchHit(BaseModel):
@@ -42,7 +45,8 @@ class AskFilters(BaseModel):
     document: str | None = Field(None, description="Document number in any spelling (\"cv 267\") or a document id")
     doc_type: str | None = Field(None, description="Quyết định, Công văn, Kế hoạch, …")
     issuer: str | None = Field(None, description="Issuing body, as listed by /api/documents")
-    period: str | None = Field(None, description="YYYY-YYYY: documents signed in those years")
+    period: str | None = Field(None, description="YYYY-YYYY: documents signed in those years",
+                               json_schema_extra={"pattern": r"^\s*\d{4}\s*[-–]\s*\d{4}\s*$"})
     status: str | None = Field(None, description="in_force, amended, replaced, expired, guidance, local_plan, unknown")
     year: int | None = Field(None, description="Year the document was signed")
 
@@ -56,7 +60,9 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., description="The question, in Vietnamese (with or without diacritics)")
+    question: str = Field(..., description="The question, in Vietnamese (with or without diacritics); a blank, "
+                                           "too long or non-Vietnamese one is refused with a 422 and a Vietnamese "
+                                           "reason", json_schema_extra=QUESTION_SCHEMA)
     filters: AskFilters | None = None
     as_of: date | None = Field(None, description="Answer as of this date (default: dates named in the question, "
                                                  "else today)")
@@ -87,10 +93,13 @@ class AskResponse(BaseModel):
     latency_ms: float
 
     @classmethod
-    def from_result(cls, result: AskResult) -> "AskResponse":
-        """Build from the service's result."""
+    def from_result(cls, result: AskResult, source_root: str | None = None) -> "AskResponse":
+        """Build from the service's result; for public responses, sources relative to `source_root` (never an
+        absolute server path); None keeps them whole (the operator's own `ntm ask --json` and eval)."""
         a = result.answer
         cits = [CitationOut.model_validate(c, from_attributes=True) for c in a.citations]
+        if source_root is not None:
+            cits = [c.model_copy(update={"source": public_source(c.source, source_root)}) for c in cits]
         return cls(answer=a.text, answered=a.answered, citations=cits, as_of=result.plan.as_of.isoformat(),
                    latency_ms=round(result.latency_ms, 1))
 

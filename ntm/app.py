@@ -8,11 +8,10 @@ import threading
 from contextlib import asynccontextmanager
 from typing import Callable
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from ntm.deps import AppState, ServicesUnavailable, error_response, unavailable_response
+from ntm.deps import AppState
+from ntm.errors import error_body_openapi, install_error_handlers
 from ntm.routes import ask, documents, health, reference
 from ntm.services import Services, build_services
 from ntm.settings import Settings
@@ -52,22 +51,9 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
                   description="Questions on Vietnam's New Rural Development documents, answered with citations.")
     app.state.ntm = state
     app.state.channels = channels
-    app.add_exception_handler(ServicesUnavailable, _unavailable)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    install_error_handlers(app)
     for router in (health.router, ask.router, documents.router, reference.router, *channels.routers):
         app.include_router(router)
+    error_body_openapi(app)
     return app
 
-
-async def _unavailable(request: Request, exc: ServicesUnavailable) -> JSONResponse:
-    return unavailable_response(exc)
-
-
-async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """A body that is not JSON is a 400; a wrong field is a 422 naming it (never a 500)."""
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "invalid_json", "The request body is not valid JSON (send a JSON object such as "
-                                                   '{"question": "..."}).')
-    parts = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body') or 'body'}: {e.get('msg')}" for e in errors]
-    return error_response(422, "invalid_request", "Invalid request: " + "; ".join(parts))

@@ -52,7 +52,8 @@ def build_channels(settings: Settings, services: Callable[[], object | None],
                    failed: Callable[[], str | None] = lambda: None, polling: bool | None = None) -> Channels:
     """Open the conversation log and build every channel whose credentials are set (cheap: no network)."""
     conversations = ConversationLog(settings.conversations_db)
-    assistant = ChatAssistant(services, conversations, RateLimiter(settings.rate_limit_per_minute), failed)
+    assistant = ChatAssistant(services, conversations, RateLimiter(settings.rate_limit_per_minute), failed,
+                              origin_limiter=RateLimiter(settings.web_rate_limit_per_address))
     channels = Channels(assistant, polling=settings.telegram_polling if polling is None else polling)
     if settings.web_chat:
         channels.routers.append(web_router(assistant))

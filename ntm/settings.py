@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     port: int = 8000
 
     # Chat front ends. A channel without credentials is off (one log line at startup says so).
-    rate_limit_per_minute: int = Field(6, ge=1, description="Questions one chat/user may ask per minute")
+    rate_limit_per_minute: int = Field(6, ge=1, description="Questions one chat/user (web: one session) may ask "
+                                                            "per minute")
+    # A commune office often shares one public address: room for several officers, not for a script.
+    web_rate_limit_per_address: int = Field(30, ge=1, description="Web chat questions one client address may ask "
+                                                                  "per minute, over all its sessions")
     telegram_token: SecretStr | None = Field(None, description="Bot token from @BotFather")
     telegram_webhook_secret: SecretStr | None = Field(
         None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; enables POST /telegram/webhook")

@@ -11,9 +11,14 @@ from knowledge.syllables import is_vietnamese_word
 from knowledge.text import fold, nfc
 
 MAX_QUERY_CHARS = 2000  # a question or search text longer than this is refused (questions) or cut (search text)
+# What a usable question is, as API schemas state it; check_question enforces it with Vietnamese reasons (422).
+# Python's str.strip() also removes \x1c-\x1f and \x85, which a JSON Schema (ECMA) \S would let through.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+QUESTION_SCHEMA = {"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": NOT_BLANK}
 VIETNAMESE_SHARE = 0.6  # share of lower-case words that must be Vietnamese syllables (abbreviations do not count)
 
 
+EMPTY = "Câu hỏi đang trống. Vui lòng nhập câu hỏi về chương trình nông thôn mới."
 _ABBREVIATIONS = lru_cache(maxsize=1)(lambda: frozenset(load_abbreviations()))
 
 
@@ -39,9 +44,9 @@ def check_question(question: object) -> str:
         raise BadQuestion("not_text", "Câu hỏi phải là một đoạn văn bản.")
     text = nfc(question).strip()
     if not text:
-        raise BadQuestion("empty", "Câu hỏi đang trống. Vui lòng nhập câu hỏi về chương trình nông thôn mới.")
-    if len(text) > MAX_QUERY_CHARS:
-        raise BadQuestion("too_long", f"Câu hỏi quá dài ({len(text)} ký tự, tối đa {MAX_QUERY_CHARS}). "
+        raise BadQuestion("empty", EMPTY)
+    if len(question) > MAX_QUERY_CHARS:  # as sent, spaces included: the limit the API schema states
+        raise BadQuestion("too_long", f"Câu hỏi quá dài ({len(question)} ký tự, tối đa {MAX_QUERY_CHARS}). "
                                       "Vui lòng hỏi ngắn gọn, mỗi lần một ý.")
     words = re.findall(r"[^\W\d_]+", text)
     if not words:

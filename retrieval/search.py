@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from knowledge.catalogue import CatalogueEntry
+from retrieval.sources import source_root
 from retrieval.embedding import Embedder
 from retrieval.filters import BadFilter, FilterChoices, Filters, to_search_filter
 from retrieval.fusion import rrf_fuse
@@ -87,12 +88,19 @@ class Searcher:
         self._active = {rec.version for rec in records.values()}
         self._numbers = {rec.meta.get("number") for rec in records.values() if rec.meta.get("number")}
         self._choices = FilterChoices.of(records)
+        self._source_root = source_root(rec.source for rec in records.values())
         self._loaded_at = time.monotonic()
 
     @property
     def live_versions(self) -> frozenset[str]:
         """The document versions search returns now (changes with every ingest): a cache key for answers."""
         return frozenset(self._active)
+
+    @property
+    def source_root(self) -> str:
+        """The folder holding every indexed file: public responses show sources relative to it."""
+        self.warm_up()
+        return self._source_root
 
     @property
     def document_count(self) -> int:

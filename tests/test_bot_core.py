@@ -147,6 +147,22 @@ def test_assistant_while_loading_failed_empty_or_crashing(services, tmp_path):
     assert "văn bản" in NON_TEXT
 
 
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
+def test_a_lone_surrogate_from_a_chat_is_answered_and_logged(services, tmp_path, channel):
+    """Telegram and Zalo hand over whatever the platform's JSON held; the exchange must not be lost from the log."""
+    from tests_support import TokenizerLikeEmbedder
+
+    original = services.searcher.embedder
+    services.searcher.embedder = TokenizerLikeEmbedder(original)  # refuses unencodable text, as the model does
+    try:
+        reply = make_assistant(services, tmp_path).ask(channel, "user\udfff", "\ud800" + PLAN_QUESTION)
+    finally:
+        services.searcher.embedder = original
+    assert reply.status == "answered" and "7 xã" in reply.text
+    row = ConversationLog(tmp_path / "conversations.sqlite3").exchange(reply.exchange_id)
+    assert row["question"] == "\ufffd" + PLAN_QUESTION and row["channel"] == channel
+
+
 def test_split_message_keeps_everything_under_the_limit_on_paragraphs():
     paras = [f"Đoạn {i}: " + "chữ & <thẻ> " * (30 + i * 7) for i in range(20)]
     text = "\n\n".join(paras)

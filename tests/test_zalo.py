@@ -220,11 +220,15 @@ def test_refused_requests_send_nothing(services, fake, tmp_path):
          "invalid_json"),
         ("json array", dict(raw=b"[1, 2]", signature=None), 400, "invalid_json"),
         ("huge body", dict(raw=b" " * 70_000 + raw, signature=None), 413, "too_large"),
+        ("another app's event", dict(ev={**event(PLAN_QUESTION), "app_id": "9876543210987654321"}), 401,
+         "wrong_app"),
+        ("no app id", dict(ev={k: v for k, v in event(PLAN_QUESTION).items() if k != "app_id"}), 401, "wrong_app"),
     ]
     with running(zalo_settings(tmp_path, fake), assistant) as zalo:
         for label, kwargs, status, code in cases:
             resp = zalo.post(**kwargs)
-            assert (resp.status_code, resp.json()) == (status, {"code": code}), label
+            assert (resp.status_code, resp.json().get("code")) == (status, code), (label, resp.text)
+            assert set(resp.json()) == {"detail", "code"} and resp.json()["detail"], label  # the one error body
         resp = zalo.post(event(name="user_did_something_new"))
         assert (resp.status_code, resp.json()) == (200, {"status": "ignored"})
         resp = zalo.post(event(name="user_seen_message"))

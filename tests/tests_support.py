@@ -27,6 +27,24 @@ class HookedEmbedder:
         return self.inner.embed_passages(texts)
 
 
+class TokenizerLikeEmbedder:
+    """The hash embedder, but refusing text a real tokenizer cannot encode (lone surrogates), as the model does."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def embed_queries(self, texts):
+        for t in texts:
+            t.encode("utf-8")  # raises UnicodeEncodeError, like the tokenizer
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages(texts)
+
+
 class FakeChatModel:
     """ChatModel double: returns canned replies in turn (or raises them) and records what it was sent."""
 

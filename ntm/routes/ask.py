@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query
 from ntm.api_models import AskRequest, AskResponse, ErrorResponse, SearchHit, SearchResponse
 from ntm.deps import ServicesDep, error_response
 from retrieval.filters import BadFilter
-from retrieval.question import MAX_QUERY_CHARS, BadQuestion
+from knowledge.text import valid_text
+from retrieval.question import EMPTY, MAX_QUERY_CHARS, NOT_BLANK, BadQuestion
 from retrieval.search import MODES
 from retrieval.service import NotReady
+from retrieval.sources import public_source
 
 router = APIRouter(tags=["ask"])
 ERRORS = {400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
@@ -22,17 +24,23 @@ EMPTY_INDEX = ("Chưa có văn bản nào được nạp vào hệ thống, nên
 @router.get("/api/search", response_model=SearchResponse, responses=ERRORS)
 def api_search(
     services: ServicesDep,
-    q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords"),
+    q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords",
+                   json_schema_extra={"pattern": NOT_BLANK}),
     limit: int = Query(5, ge=1, le=50),
     mode: str = Query("hybrid", pattern="^(" + "|".join(MODES) + ")$"),
 ):
     """Top chunks for a query."""
     started = time.perf_counter()
+    q = valid_text(q)  # echoed in the response, which must encode
+    if not q.strip():
+        return error_response(422, "empty", EMPTY)
     try:
         results = services.searcher.search(q, limit=limit, mode=mode)
     except ValueError as err:  # the searcher's own checks (e.g. a whitespace-only query)
         return error_response(422, "invalid_query", str(err))
+    root = services.searcher.source_root
     hits = [SearchHit.model_validate(r, from_attributes=True) for r in results]
+    hits = [h.model_copy(update={"source": public_source(h.source, root)}) for h in hits]
     return SearchResponse(query=q, mode=mode, results=hits, latency_ms=(time.perf_counter() - started) * 1000)
 
 
@@ -48,4 +56,4 @@ def api_ask(body: AskRequest, services: ServicesDep):
         return error_response(422, f"unknown_{err.name}", err.message)
     except NotReady:
         return error_response(503, "empty_index", EMPTY_INDEX)
-    return AskResponse.from_result(result)
+    return AskResponse.from_result(result, services.searcher.source_root)

@@ -1,0 +1,79 @@
+"""The one error body everywhere: FastAPI's own errors (unparsable bodies, unknown paths and methods, field
+validation) answered as {"detail", "code"}, and the OpenAPI schema saying so for every operation."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ntm.deps import ServicesUnavailable, error_response, unavailable_response
+
+# Bilingual: the API serves programs (operators read English) and pages that show `detail` to officers.
+INVALID_BODY = ("Nội dung yêu cầu không đọc được: phải là một đối tượng JSON hợp lệ, mã hóa UTF-8. "
+                "(The request body could not be read: send one valid UTF-8 JSON object, such as "
+                '{"question": "..."}.)')
+HTTP_ERRORS = {
+    400: ("invalid_json", INVALID_BODY),  # the code a body pydantic cannot parse gets too
+    404: ("not_found", "Không có địa chỉ này. (No such path; see /docs.)"),
+    405: ("method_not_allowed", "Địa chỉ này không nhận phương thức {method}. (Method {method} is not allowed here.)"),
+}
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
+FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error the framework raises with the one error body."""
+    app.add_exception_handler(ServicesUnavailable, _unavailable)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+
+
+async def _unavailable(request: Request, exc: ServicesUnavailable) -> JSONResponse:
+    return unavailable_response(exc)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """FastAPI's own 4xx (a body it could not parse, an unknown path or method) in the one error body."""
+    code, detail = HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+    return error_response(exc.status_code, code, detail.replace("{method}", request.method),
+                          headers=getattr(exc, "headers", None))
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A body that is not JSON is a 400; a wrong field is a 422 naming it (never a 500)."""
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "invalid_json", INVALID_BODY)
+    parts = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body') or 'body'}: {e.get('msg')}" for e in errors]
+    return error_response(422, "invalid_request", "Invalid request: " + "; ".join(parts))
+
+
+def error_body_openapi(app: FastAPI) -> None:
+    """Make /openapi.json say what the handlers above do: 422s and body-parse 400s have the ErrorResponse body."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                _document_errors(operation)
+        for name in FASTAPI_ERROR_SCHEMAS:
+            spec.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi
+
+
+def _document_errors(operation: dict) -> None:
+    responses = operation.setdefault("responses", {})
+    error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}}
+    validation = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if validation.get("$ref", "").endswith("/HTTPValidationError"):
+        responses["422"] = error
+    if "requestBody" in operation and "400" not in responses:
+        responses["400"] = error
