@@ -20,7 +20,7 @@ from ingest.metadata import extract_metadata
 from ingest.types import Chunk, DocMeta, LoadedDocument
 from retrieval.embedding import Embedder, passage_batches
 from retrieval.sparse import document_vector
-from retrieval.store import DocRecord, StoredPoint, VectorStore
+from retrieval.store import DocRecord, StoredPoint, VectorStore, leftover_versions
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +132,7 @@ class Indexer:
 
     def collect_garbage(self) -> int:
         """Delete chunks of versions no registry row points to (left by an interrupted run)."""
-        active = {rec.version for rec in self.store.documents().values()}
-        stale = self.store.chunk_versions() - active
+        stale = leftover_versions(self.store)
         if not stale:
             return 0
         cutoff = time.time() - self.gc_grace_seconds if self.gc_grace_seconds else None

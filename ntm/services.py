@@ -54,6 +54,11 @@ class Services:
         """Load the model, create or check the store's schema, read the registry (idempotent)."""
         self.embedder.warm_up()
         self.indexer.warm_up()
+        # Before the first answer: chunks a killed ingest left would shift scores (the embedded store removes them
+        # when it opens; on a shared server only those past the grace period, younger ones may be being written).
+        removed = self.indexer.collect_garbage()
+        if removed:
+            log.info("removed the chunks of %d document version(s) left by an interrupted ingest", removed)
         self.searcher.warm_up()
         self.units.load()  # the administrative units data package (about 0.2 s, read once)
 

@@ -124,3 +124,9 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release files and connections."""
+
+
+def leftover_versions(store: VectorStore) -> set[str]:
+    """Versions that have chunks but no registry row: written by a run that stopped before its switch, or an old
+    version whose chunks a run switched away from but had not yet deleted."""
+    return store.chunk_versions() - {rec.version for rec in store.documents().values()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -22,7 +23,10 @@ from retrieval.store import (
     SearchFilter,
     StoredPoint,
     StoreError,
+    leftover_versions,
 )
+
+log = logging.getLogger(__name__)
 
 # Dense candidates the HNSW search keeps: on 73k chunks the default found 0.928 of the exact top 10 (0.26 ms), 256
 # found 0.944 (0.40 ms); exact search takes 9.4 ms (eval/bench_ann.py).
@@ -55,6 +59,7 @@ class EdgeStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._shard_dir = self.path / "chunks"
         self._lock_file = self._acquire_lock(self.path / ".lock")
         try:
             self._registry = SqliteRegistry(self.path / "registry.sqlite")
@@ -63,13 +68,33 @@ class EdgeStore:
             raise StoreError(f"the document registry {self.path / 'registry.sqlite'} is unreadable ({exc}); "
                              f"move {self.path} aside and ingest again") from exc
         self._shard: qe.EdgeShard | None = None
-        shard_dir = self.path / "chunks"
-        if (shard_dir / "edge_config.json").exists():
-            try:
-                self._shard = qe.EdgeShard.load(str(shard_dir))
-            except Exception as exc:  # the engine reports locks and corruption as plain Exception
-                self.close()
-                raise StoreError(f"cannot open the embedded store at {shard_dir}: {exc}") from exc
+        if (self._shard_dir / "edge_config.json").exists():
+            self._shard = self._load_shard()
+            self._remove_leftovers()
+
+    def _load_shard(self) -> qe.EdgeShard:
+        try:
+            return qe.EdgeShard.load(str(self._shard_dir))
+        except Exception as exc:  # the engine reports locks and corruption as plain Exception
+            self.close()
+            raise StoreError(f"cannot open the embedded store at {self._shard_dir}: {exc}") from exc
+
+    def _remove_leftovers(self) -> None:
+        """Delete the chunks no registry row points to, before anything is searched.
+
+        We hold the lock, so no writer is running: such chunks are what a killed ingest left. Kept, they would
+        take candidate places and shift term statistics (IDF) and fusion scores of unrelated searches. The shard
+        is reloaded because its in-memory segments count deleted points in those statistics until then."""
+        stale = leftover_versions(self)
+        if not stale:
+            return
+        for version in stale:
+            self.delete_version(version)
+        shard, self._shard = self._shard, None
+        shard.flush()
+        shard.close()
+        self._shard = self._load_shard()
+        log.info("removed the chunks of %d document version(s) left by an interrupted ingest", len(stale))
 
     @staticmethod
     def _acquire_lock(lock_path: Path):
@@ -115,7 +140,7 @@ class EdgeStore:
                 sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf, on_disk=True)},
                 on_disk_payload=True,
             )
-            self._shard = qe.EdgeShard.create(str(self.path / "chunks"), config)
+            self._shard = qe.EdgeShard.create(str(self._shard_dir), config)
             for name, kind in INDEXED_FIELDS.items():
                 self._shard.update(qe.UpdateOperation.create_field_index(name, _SCHEMA_TYPES[kind]))
         self._registry.set_setting("dim", str(dim))

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -18,7 +15,7 @@ from ingest.pipeline import Indexer
 from ntm import cli
 from retrieval.search import Searcher
 from retrieval.store_edge import EdgeStore
-from tests_support import HookedEmbedder
+from tests_support import HookedEmbedder, kill_when
 
 pytestmark = pytest.mark.synthetic  # every document here is written for these tests
 
@@ -124,7 +121,7 @@ CHILD = textwrap.dedent("""
     from ingest.pipeline import Indexer
     from retrieval.embedding import HashEmbedder
     from retrieval.store_edge import EdgeStore
-    from tests_support import HookedEmbedder
+    from tests_support import HookedEmbedder, kill_when
 
     def report_lines(items, total, name):
         for n, item in enumerate(items, 1):
@@ -139,16 +136,8 @@ CHILD = textwrap.dedent("""
 
 def _killed_midway(store_dir: Path, corpus: Path, after_lines: int) -> None:
     script = CHILD.format(repo=str(REPO), tests=str(REPO / "tests"))
-    child = subprocess.Popen([sys.executable, "-c", script, str(store_dir), str(corpus)], stdout=subprocess.PIPE,
-                             text=True)
-    try:
-        for line in child.stdout:
-            assert line.strip() != "finished", "the ingest ended before it could be interrupted"
-            if int(line) >= after_lines:
-                os.kill(child.pid, signal.SIGKILL)
-                break
-    finally:
-        child.wait(timeout=60)
+    kill_when([sys.executable, "-c", script, str(store_dir), str(corpus)],
+              lambda line: line.isdigit() and int(line) >= after_lines)
 
 
 def _index_state(store) -> tuple[set, set[str], int]:

@@ -126,9 +126,10 @@ def test_embedded_store_survives_reopen(tmp_path):
     s.ensure_schema(DIM, "fake")
     s.upsert(_points())
     s.put_document(DocRecord("doc-a", "doc-a:v1", "a.txt", 2))
+    s.put_document(DocRecord("doc-b", "doc-b:v1", "b.txt", 1))  # chunks no row names are leftovers, removed at open
     s.close()
     s = EdgeStore(tmp_path / "qdrant")
-    assert s.count() == 3 and set(s.documents()) == {"doc-a"}
+    assert s.count() == 3 and set(s.documents()) == {"doc-a", "doc-b"}
     s.close()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from typing import Callable
 
 
@@ -43,6 +46,25 @@ class TokenizerLikeEmbedder:
 
     def embed_passages(self, texts):
         return self.inner.embed_passages(texts)
+
+
+def kill_when(command: list[str], reached: Callable[[str], bool], **popen) -> list[str]:
+    """Run `command` and SIGKILL it (like a power cut) at the first line it prints for which `reached` is true;
+    returns the lines read. Fails when the command ends before that line."""
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, **popen)
+    lines: list[str] = []
+    try:
+        for line in child.stdout:
+            lines.append(line.strip())
+            if reached(lines[-1]):
+                os.kill(child.pid, signal.SIGKILL)
+                return lines
+        raise AssertionError(f"{command[-1]!r} ended before it could be killed; it printed: {lines}")
+    finally:
+        if child.poll() is None:
+            child.kill()  # killed already, or a failed assertion: never leave it running
+        child.wait(timeout=60)
+        child.stdout.close()
 
 
 class FakeChatModel:
