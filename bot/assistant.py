@@ -143,6 +143,10 @@ class ChatAssistant:
             return reply
         return replace(reply, exchange_id=exchange_id)
 
+    def may_rate(self, channel: str, origin: str) -> bool:
+        """False when `origin` (a client address) has voted more than its limit this minute, over all sessions."""
+        return self.origin_limiter is None or self.origin_limiter.check(f"{channel}-votes@{origin}")[0]
+
     def rate(self, exchange_id: str, channel: str, user_id: str, rating: int, comment: str | None = None) -> bool:
         """Store a 👍/👎 on an exchange; False when the exchange is unknown."""
         return self.conversations.rate(exchange_id, channel, user_id, rating, comment)

@@ -15,6 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import render
 from bot.render import SOURCE_HEADINGS, answer_sections, source_name, split_message
+from knowledge.text import nfc
 from retrieval.evidence import Citation
 
 log = logging.getLogger(__name__)
@@ -207,11 +208,15 @@ async def call_with_retries(what: str, make: Callable[[], Awaitable], attempts: 
     return None
 
 
+MAX_ECHO_CHARS = 80  # a document number is far shorter; a longer argument is cut, not sent whole
+
+
 def card_reply(assistant, query: str):
     """/vanban: the document card as HTML, a not-found message, or the assistant's Reply when it is not ready."""
     card = assistant.document_card(query)
     if card is None:
-        return esc(render.VANBAN_UNKNOWN.format(query=query))
+        shown = nfc(query) if len(query) <= MAX_ECHO_CHARS else nfc(query[:MAX_ECHO_CHARS]) + "…"
+        return esc(render.VANBAN_UNKNOWN.format(query=shown))
     return card if not isinstance(card, list) else card_html(card)
 
 

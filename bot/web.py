@@ -30,6 +30,7 @@ HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Re
                                       "frame-ancestors 'none'"}
 # Far above the answerer's own limit (it explains that one in Vietnamese); this only stops huge bodies being logged.
 MAX_BODY_QUESTION = 20_000
+RETRY_AFTER_S = 10  # seconds a page should wait after a 429 or 503 (the limit's window is a minute)
 HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
 
 INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
@@ -38,6 +39,7 @@ INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
 TOO_LONG = "Câu hỏi quá dài ({n} ký tự). Vui lòng hỏi ngắn gọn, mỗi lần một ý."
 UNKNOWN_EXCHANGE = "Không tìm thấy câu trả lời này để ghi nhận đánh giá (có thể hệ thống đã được cài lại)."
 RECORDED = "Đã ghi nhận đánh giá của bạn."
+TOO_MANY_VOTES = "Bạn đã gửi quá nhiều đánh giá trong một phút. Vui lòng thử lại sau."
 CATALOGUE_SOURCE = "Danh mục văn bản của hệ thống (bản tóm tắt, không phải nguyên văn)"
 
 
@@ -104,7 +106,7 @@ class ChatError(BaseModel):
     """Why there is no answer, in Vietnamese."""
 
     detail: str
-    code: str | None
+    code: str
     status: str
 
 
@@ -132,8 +134,10 @@ def reply_response(reply: Reply) -> JSONResponse:
                          latency_ms=reply.latency_ms)
         return JSONResponse(out.model_dump())
     # silent rate-limit replies are still shown: on a page, an unanswered click looks like a broken button
-    err = ChatError(detail=reply.text, code=reply.code, status=reply.status)
-    return JSONResponse(err.model_dump(), status_code=HTTP_STATUS.get(reply.status, 500))
+    err = ChatError(detail=reply.text, code=reply.code or reply.status, status=reply.status)
+    status = 503 if reply.code == "startup_failed" else HTTP_STATUS.get(reply.status, 500)  # unavailable, not broken
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+    return JSONResponse(err.model_dump(), status_code=status, headers=headers)
 
 
 def _error(status: int, code: str, detail: str, state: str = "bad_request") -> JSONResponse:
@@ -226,13 +230,16 @@ def web_router(assistant: ChatAssistant) -> APIRouter:
         return reply_response(reply)
 
     @router.post("/api/feedback", response_model=FeedbackRecorded,
-                 responses={code: {"model": ChatError} for code in (400, 404, 415, 422)},
+                 responses={code: {"model": ChatError} for code in (400, 404, 415, 422, 429)},
                  openapi_extra=_body_schema(FeedbackRequest))
     async def feedback(request: Request):
         """Record 👍/👎 (and an optional comment) on an answer; voting again replaces the earlier vote."""
         body = parse_body(FeedbackRequest, await request.body(), request.headers.get("content-type"))
         if isinstance(body, JSONResponse):
             return body
+        if not assistant.may_rate(CHANNEL, client_address(request)):  # votes are cheap to forge with new sessions
+            return JSONResponse({"detail": TOO_MANY_VOTES, "code": "rate_limited", "status": "rate_limited"},
+                                status_code=429, headers={"Retry-After": str(RETRY_AFTER_S)})
         stored = await run_in_threadpool(assistant.rate, body.exchange_id, CHANNEL, _session(body.session, request),
                                          body.rating, (body.comment or "").strip() or None)
         if not stored:

@@ -153,7 +153,7 @@ class ZaloChannel:
             return _refused(413, "too_large")
         try:
             event = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             event = None
         if not isinstance(event, dict):
             return _refused(400, "invalid_json")

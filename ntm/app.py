@@ -11,7 +11,7 @@ from typing import Callable
 from fastapi import FastAPI
 
 from ntm.deps import AppState
-from ntm.errors import error_body_openapi, install_error_handlers
+from ntm.errors import BodyLimit, error_body_openapi, install_error_handlers
 from ntm.routes import ask, documents, health, reference
 from ntm.services import Services, build_services
 from ntm.settings import Settings
@@ -47,11 +47,13 @@ def create_app(settings: Settings | None = None, services_factory: Callable[[], 
             if state.services is not None:
                 state.services.close()
 
-    app = FastAPI(title="NTM assistant", version="0.1.0", lifespan=lifespan,
+    # No trailing-slash redirects: "/api/ask/" is a 404 with the error body, not a 307 built from the Host header.
+    app = FastAPI(title="NTM assistant", version="0.1.0", lifespan=lifespan, redirect_slashes=False,
                   description="Questions on Vietnam's New Rural Development documents, answered with citations.")
     app.state.ntm = state
     app.state.channels = channels
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     for router in (health.router, ask.router, documents.router, reference.router, *channels.routers):
         app.include_router(router)
     error_body_openapi(app)

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 LOADING = ("Hệ thống đang khởi động (nạp mô hình và chỉ mục), vui lòng thử lại sau ít giây. "
            "(The model and index are still loading; retry shortly.)")
+STARTUP_FAILED = ("Hệ thống chưa khởi động được; vui lòng báo quản trị viên. "
+                  "(Startup failed: the reason is in the server log.)")
 RETRY_AFTER_S = "5"  # seconds a client should wait before asking again while the services load
 
 
@@ -56,11 +58,21 @@ def error_response(status_code: int, code: str, detail: str, headers: dict | Non
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
 
 
-def unavailable_response(exc: ServicesUnavailable) -> JSONResponse:
-    """503 with why: still loading (retry soon) or a failed start (the operator must look at the log)."""
+def unavailable_response(exc: ServicesUnavailable, local: bool = False) -> JSONResponse:
+    """503 with why: still loading (retry soon) or a failed start; the reason of a failed start names paths and
+    settings, so only a caller on the server itself (`local`) reads it; others are pointed at the log."""
     if exc.error:
-        return error_response(503, "startup_failed", f"startup failed: {exc.error}", status="error")
+        detail = f"{STARTUP_FAILED} {exc.error}" if local else STARTUP_FAILED
+        return error_response(503, "startup_failed", detail, status="error")
     return error_response(503, "loading", LOADING, headers={"Retry-After": RETRY_AFTER_S}, status="loading")
+
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # the operator on the server machine
+
+
+def is_local(request: Request) -> bool:
+    """True for a caller on the server machine itself (after uvicorn has applied trusted proxy headers)."""
+    return request.client is not None and request.client.host in LOOPBACK
 
 
 def app_state(request: Request) -> AppState:

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ntm.deps import ServicesUnavailable, error_response, unavailable_response
+from ntm.deps import ServicesUnavailable, error_response, is_local, unavailable_response
 
 # Bilingual: the API serves programs (operators read English) and pages that show `detail` to officers.
 INVALID_BODY = ("Nội dung yêu cầu không đọc được: phải là một đối tượng JSON hợp lệ, mã hóa UTF-8. "
@@ -19,6 +19,9 @@ HTTP_ERRORS = {
     404: ("not_found", "Không có địa chỉ này. (No such path; see /docs.)"),
     405: ("method_not_allowed", "Địa chỉ này không nhận phương thức {method}. (Method {method} is not allowed here.)"),
 }
+TOO_LARGE = ("Yêu cầu quá lớn. (The request body is over {limit:,} bytes; a question needs far less.)")
+# A question is at most 2,000 characters (8 kB in UTF-8), a chat one 20,000; nothing a client sends needs more.
+MAX_REQUEST_BYTES = 256_000
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
 FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
@@ -31,7 +34,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _unavailable(request: Request, exc: ServicesUnavailable) -> JSONResponse:
-    return unavailable_response(exc)
+    return unavailable_response(exc, local=is_local(request))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -48,6 +51,44 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
         return error_response(400, "invalid_json", INVALID_BODY)
     parts = [f"{'.'.join(str(x) for x in e.get('loc', ()) if x != 'body') or 'body'}: {e.get('msg')}" for e in errors]
     return error_response(422, "invalid_request", "Invalid request: " + "; ".join(parts))
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `limit` bytes is refused with 413 before it is read (by its Content-Length)
+    or as soon as it passes the limit (a chunked body), so no route parses or echoes megabytes."""
+
+    def __init__(self, app, limit: int = MAX_REQUEST_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or ()).get(b"content-length", b"0")
+        if length.isdigit() and int(length) > self.limit:
+            return await self._refuse(send)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send) -> None:
+        response = error_response(413, "too_large", TOO_LARGE.format(limit=self.limit))
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def error_body_openapi(app: FastAPI) -> None:

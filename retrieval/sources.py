@@ -27,9 +27,10 @@ def source_root(sources: Iterable[str]) -> str:
     if not folders:
         return ""
     try:
-        return os.path.commonpath(sorted(folders))
+        root = os.path.commonpath(sorted(folders))
     except ValueError:  # different drives: no common root
         return ""
+    return "" if os.path.dirname(root) == root else root  # "/" itself is no root to show paths under
 
 
 def public_source(source: str, root: str) -> str:

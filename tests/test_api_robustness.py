@@ -129,3 +129,58 @@ def test_public_responses_never_show_the_servers_folders(app_client):
     for body in bodies:
         assert str(app_client.limits.conversations.path.parent.parent) not in body  # the server's temp folder
         assert '"source":"/' not in body.replace(" ", "")
+
+
+# Found by an outside test of the running service (second round) -------------------------------------------
+
+def test_votes_from_one_address_are_limited_whatever_the_session(app_client):
+    exchange = app_client.post("/api/chat", json={"question": PLAN_QUESTION, "session": "voter"}).json()
+    statuses = [app_client.post("/api/feedback", json={"exchange_id": exchange["exchange_id"], "rating": -1,
+                                                       "session": f"sock{i}"}).status_code for i in range(8)]
+    assert statuses == [200] * 5 + [429] * 3
+
+
+def test_a_huge_body_is_refused_before_it_is_parsed_or_echoed(app_client):
+    body = json.dumps({"question": PLAN_QUESTION, "filters": {"issuer": "x" * 1_000_000}})
+    response = app_client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413 and is_error_body(response) and len(response.content) < 1000
+
+
+def test_a_trailing_slash_is_a_404_not_a_redirect_to_the_host_header(app_client):
+    response = app_client.post("/api/ask/", json={"question": PLAN_QUESTION}, headers={"Host": "evil.example"},
+                               follow_redirects=False)
+    assert response.status_code == 404 and is_error_body(response)
+
+
+def test_readiness_shows_no_server_folder(app_client):
+    ready = app_client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert str(app_client.limits.conversations.path.parent.parent) not in ready.text
+
+
+def test_a_failed_start_is_a_503_everywhere_without_paths_or_settings(tmp_path):
+    settings = bot_settings(tmp_path)
+
+    def broken():
+        raise FileNotFoundError(f"embedding model folder {tmp_path}/no-model does not exist (NTM_EMBEDDING_MODEL=x)")
+
+    with TestClient(create_app(settings, broken, wait=True)) as client:
+        responses = [client.get("/readyz"), client.get("/api/documents"),
+                     client.post("/api/ask", json={"question": PLAN_QUESTION}),
+                     client.post("/api/chat", json={"question": PLAN_QUESTION, "session": "s"})]
+    for response in responses:
+        assert response.status_code == 503 and is_error_body(response), response.text
+        assert str(tmp_path) not in response.text and "NTM_" not in response.text
+        assert response.headers.get("Retry-After") or response.json()["code"] == "startup_failed"
+
+
+def test_sources_in_unrelated_folders_show_their_names_not_their_paths():
+    from retrieval.sources import public_source, source_root
+
+    root = source_root(["/tmp/in/qd-1.txt", "/var/tmp/in2/kh-2.txt", "/srv/app/knowledge/catalogue.yaml#qd-318"])
+    assert root == ""
+    assert public_source("/var/tmp/in2/kh-2.txt", root) == "kh-2.txt"
+    assert public_source("/srv/app/knowledge/catalogue.yaml#qd-318", root) == "catalogue.yaml#qd-318"
+    nested = source_root(["/data/docs/ntm/a.txt", "/data/docs/seeds/b.txt", "/data/docs/p.jsonl.gz#7"])
+    assert public_source("/data/docs/ntm/a.txt", nested) == "ntm/a.txt"
+    assert public_source("/data/docs/p.jsonl.gz#7", nested) == "p.jsonl.gz#7"

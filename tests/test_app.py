@@ -96,6 +96,7 @@ def test_startup_failure_is_reported_not_hidden(tmp_path):
     def broken():
         raise RuntimeError("model folder missing")
 
-    with TestClient(create_app(Settings(data_dir=tmp_path), broken, wait=True)) as client:
+    # the operator, on the server itself, reads why; anonymous callers are pointed at the log (test_api_robustness)
+    with TestClient(create_app(Settings(data_dir=tmp_path), broken, wait=True), client=("127.0.0.1", 50000)) as client:
         response = client.get("/readyz")
         assert response.status_code == 503 and "model folder missing" in response.json()["detail"]

@@ -442,3 +442,17 @@ def test_channel_is_off_without_a_token_and_survives_an_unreachable_telegram(cap
         time.sleep(0.5)  # a few background retries
         assert not offline.channel.application.running
     assert "Telegram channel could not start" in caplog.text
+
+
+@pytest.mark.parametrize("argument", ["9" * 4000, "\ud800 qd 318"])
+def test_vanban_with_an_odd_argument_still_gets_a_sendable_reply(argument):
+    """Found by an outside test: the argument was echoed whole (over Telegram's limit) or unencodable, so the
+    officer got no reply at all."""
+    from types import SimpleNamespace
+
+    from bot.telegram_format import card_reply
+
+    reply = card_reply(SimpleNamespace(document_card=lambda q: None), argument)
+    assert utf16_len(reply) <= LIMIT
+    reply.encode("utf-8")  # Telegram's client sends UTF-8: a lone surrogate would fail every attempt
+    assert reply.startswith("Không tìm thấy văn bản")

@@ -219,6 +219,7 @@ def test_refused_requests_send_nothing(services, fake, tmp_path):
         ("not json", dict(raw=b"user_send_text&text=hello", signature=mac(b"user_send_text&text=hello", "")), 400,
          "invalid_json"),
         ("json array", dict(raw=b"[1, 2]", signature=None), 400, "invalid_json"),
+        ("nested 1000 deep", dict(raw=b"[" * 1000 + b"]" * 1000, signature=None), 400, "invalid_json"),
         ("huge body", dict(raw=b" " * 70_000 + raw, signature=None), 413, "too_large"),
         ("another app's event", dict(ev={**event(PLAN_QUESTION), "app_id": "9876543210987654321"}), 401,
          "wrong_app"),

@@ -21,7 +21,7 @@ EMPTY_INDEX = ("Chưa có văn bản nào được nạp vào hệ thống, nên
                "(Nothing is indexed yet: run `ntm ingest PATH...`.)")
 
 
-@router.get("/api/search", response_model=SearchResponse, responses=ERRORS)
+@router.get("/api/search", response_model=SearchResponse, responses={k: v for k, v in ERRORS.items() if k != 400})
 def api_search(
     services: ServicesDep,
     q: str = Query(..., min_length=1, max_length=MAX_QUERY_CHARS, description="Question or keywords",
