@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ingest.chunking import chunk_document
-from ingest.errors import DUPLICATE, IngestError
+from ingest.errors import DEFAULT_MAX_BYTES, DUPLICATE, IngestError
 from ingest.ids import chunk_id, doc_id_for, file_sha256
 from ingest.jsonl import JSONL_SUFFIXES, container_of, is_jsonl
 from ingest.jsonl_ingest import COMMIT_CHUNKS, ingest_jsonl
@@ -101,7 +101,7 @@ class Indexer:
     """
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
-                 max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
+                 max_bytes: int = DEFAULT_MAX_BYTES, ocr: str = "auto",
                  status_of: Callable[[str | None], str] | None = None, gc_grace_seconds: float = 0.0,
                  commit_chunks: int = COMMIT_CHUNKS) -> None:
         self.store, self.embedder = store, embedder
