@@ -15,7 +15,9 @@ MALFORMED = "malformed"  # a JSONL line that is not a document object
 DUPLICATE = "duplicate"
 
 MB = 1_000_000  # the one unit sizes are shown and set in: MB = 10^6 bytes (not MiB), in messages and NTM_MAX_FILE_MB
-DEFAULT_MAX_FILE_MB = 50  # files over this are refused unless NTM_MAX_FILE_MB is raised
+# Files over this are refused unless NTM_MAX_FILE_MB is raised: a 10 MB text is ~12,300 chunks, about 10 minutes
+# of embedding on 2 cores at 17-25 chunks/s, linear in size (eval/bench_filesize.py; 50 MB would take about 50).
+DEFAULT_MAX_FILE_MB = 10
 DEFAULT_MAX_BYTES = DEFAULT_MAX_FILE_MB * MB
 
 
