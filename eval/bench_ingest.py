@@ -60,12 +60,24 @@ def write_tvpl_slice(gz_path: Path, out_dir: Path, pages: int) -> int:
     return written
 
 
-def run(paths: list[str], embedder, label: str) -> dict:
-    """Ingest `paths` into a fresh embedded store and measure."""
+def embedder_for(model: str):
+    """The embedder a benchmark measures (not loaded yet): 'hash' (everything but the model) or a model setting."""
+    if model == "hash":
+        from retrieval.embedding import HashEmbedder
+
+        return HashEmbedder()
+    from ntm.services import build_embedder
+    from ntm.settings import Settings
+
+    return build_embedder(Settings(embedding_model=model))
+
+
+def run(paths: list[str], embedder, label: str, **options) -> dict:
+    """Ingest `paths` into a fresh embedded store (Indexer `options`, e.g. max_bytes) and measure."""
     with tempfile.TemporaryDirectory() as tmp:
         store = EdgeStore(Path(tmp) / "qdrant")
         try:
-            indexer = Indexer(store, embedder)
+            indexer = Indexer(store, embedder, **options)
             started = time.perf_counter()
             report = indexer.ingest_paths(paths)
             seconds = time.perf_counter() - started
@@ -92,15 +104,7 @@ def main() -> None:
 
     rss_before = peak_rss_mb()
     started = time.perf_counter()
-    if args.model == "hash":
-        from retrieval.embedding import HashEmbedder
-
-        embedder = HashEmbedder()
-    else:
-        from ntm.services import build_embedder
-        from ntm.settings import Settings
-
-        embedder = build_embedder(Settings(embedding_model=args.model))
+    embedder = embedder_for(args.model)
     embedder.warm_up()  # the model loads here, not inside the first timed ingest
     load = {"model": embedder.name, "load_seconds": round(time.perf_counter() - started, 2),
             "rss_after_load_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(rss_before, 1)}

@@ -101,8 +101,7 @@ def read_jsonl(path: Path, source: str, max_line_bytes: int) -> Iterator[JsonlDo
 
 def _parse_line(raw: bytes, number: int, source: str, max_line_bytes: int) -> JsonlDocument | JsonlProblem:
     if len(raw) > max_line_bytes:
-        return JsonlProblem(number, errors.TOO_LARGE, f"line is {len(raw) // (1024 * 1024)} MB, over the "
-                            f"{max_line_bytes // (1024 * 1024)} MB limit")
+        return JsonlProblem(number, errors.TOO_LARGE, errors.too_large("line", len(raw), max_line_bytes))
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

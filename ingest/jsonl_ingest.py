@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ingest import errors
 from ingest.ids import member_doc_id
 from ingest.jsonl import JsonlProblem, container_of, count_lines, read_jsonl
 from ingest.metadata import extract_metadata
+from ingest.report import Steps, no_steps
 from ingest.types import Chunk
 from retrieval.store import DocRecord
 
@@ -30,7 +30,7 @@ OPTIMIZE_EVERY_CHUNKS = 50_000
 
 
 def ingest_jsonl(indexer, path: Path, source: str, known: dict[str, DocRecord], report, *, prune: bool = False,
-                 lines: Callable[[Iterable, int, str], Iterable] = lambda it, total, name: it) -> None:
+                 lines: Steps = no_steps) -> None:
     """Index every good line of `path` through `indexer`; bad lines go to `report.skipped` as "<source>:<line>"."""
     pending: list[tuple[str, DocRecord, list[Chunk]]] = []
     seen: set[str] = set()

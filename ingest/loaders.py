@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest import errors
 from ingest.decoding import decode_text, remove_controls
-from ingest.errors import IngestError
+from ingest.errors import DEFAULT_MAX_BYTES, IngestError, too_large
 from ingest.markup import load_docx, load_html
 from ingest.pdf import load_pdf
 from ingest.types import LoadedDocument
@@ -28,11 +28,6 @@ _HEADER_END = re.compile(r"^={10,}\s*$")
 # What zipfile raises on a damaged archive: bad headers, "zip file version 15.6" (NotImplementedError),
 # truncated or inconsistent directories (ValueError, EOFError, OSError).
 _ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError, RuntimeError)
-
-
-def _human(size: int) -> str:
-    """A byte count for people: "812 bytes", "3.4 MB"."""
-    return f"{size} bytes" if size < 1024 * 1024 else f"{size / (1024 * 1024):.1f} MB"
 
 
 def _sniff(data: bytes, suffix: str) -> str | None:
@@ -72,12 +67,12 @@ def _stat(path: Path, source: str) -> os.stat_result:
         raise IngestError(source, errors.NOT_FOUND, f"cannot be accessed ({exc.strerror or exc})") from None
 
 
-def load_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto") -> LoadedDocument:
+def load_file(path: Path, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, ocr: str = "auto") -> LoadedDocument:
     """Load one file by its suffix and content; raises IngestError with a reason an operator can act on."""
     return parse_file(path, read_file(path, source, max_bytes=max_bytes), source, ocr=ocr)
 
 
-def read_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+def read_file(path: Path, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of a supported, regular, non-empty file under the size limit; raises IngestError otherwise."""
     path = Path(path)
     info = _stat(path, source)
@@ -94,8 +89,8 @@ def read_file(path: Path, source: str, *, max_bytes: int = 50 * 1024 * 1024) -> 
                           f"supported: {', '.join(sorted(SUPPORTED))}{hint}")
     size = info.st_size  # before reading: a huge file must not be read into memory
     if size > max_bytes:
-        raise IngestError(source, errors.TOO_LARGE, f"file is {_human(size)}, over the {_human(max_bytes)} limit; "
-                          "raise NTM_MAX_FILE_MB to ingest it")
+        raise IngestError(source, errors.TOO_LARGE, f"{too_large('file', size, max_bytes)}; raise NTM_MAX_FILE_MB "
+                          "to ingest it")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -22,8 +22,8 @@ from ingest.textnorm import repair_pdf_text
 from ingest.types import LoadedDocument, PageSpan
 from knowledge.text import nfc
 
-OCR_HINT = ("install OCR support (apt-get install tesseract-ocr tesseract-ocr-vie poppler-utils; "
-            "pip install pytesseract) and keep NTM_OCR=auto")
+OCR_HINT = ("install OCR support (as root, bash scripts/setup.sh does it; or apt-get install tesseract-ocr "
+            "tesseract-ocr-vie poppler-utils and pip install pytesseract) and keep NTM_OCR=auto")
 
 AES_HINT = ("PDF is AES-encrypted; reading it needs the 'cryptography' package (pip install cryptography) "
             "or an unencrypted copy")

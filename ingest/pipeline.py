@@ -6,17 +6,17 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ingest.chunking import chunk_document
-from ingest.errors import DUPLICATE, IngestError
+from ingest.errors import DEFAULT_MAX_BYTES, DUPLICATE, IngestError
 from ingest.ids import chunk_id, doc_id_for, file_sha256
 from ingest.jsonl import JSONL_SUFFIXES, container_of, is_jsonl
 from ingest.jsonl_ingest import COMMIT_CHUNKS, ingest_jsonl
 from ingest.loaders import SUPPORTED, iter_input_files, parse_file, read_file
 from ingest.metadata import extract_metadata
+from ingest.report import IngestReport, Steps, advancing, no_steps
 from ingest.types import Chunk, DocMeta, LoadedDocument
 from retrieval.embedding import Embedder, passage_batches
 from retrieval.sparse import document_vector
@@ -30,36 +30,6 @@ PIPELINE_VERSION = "6"  # bump when chunking or payload layout changes, so every
 def index_fingerprint(model_name: str, max_chars: int, overlap: int) -> str:
     """Everything besides a document's text that shapes its chunks and vectors."""
     return f"{PIPELINE_VERSION}|{model_name}|{max_chars}|{overlap}"
-
-
-@dataclass
-class IngestReport:
-    """What one `ntm ingest` run did."""
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    chunks: int = 0
-    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (source, code, reason)
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source, what the loader noticed)
-    missing: list[str] = field(default_factory=list)  # indexed from a given folder, file now gone
-    pruned: list[str] = field(default_factory=list)  # of those, removed from the index (--prune)
-    cleaned_versions: int = 0
-
-    @property
-    def documents(self) -> int:
-        """Documents indexed or confirmed up to date."""
-        return len(self.added) + len(self.updated) + len(self.unchanged)
-
-    @property
-    def wrote(self) -> bool:
-        """True when the run wrote or removed points (the store then needs optimising)."""
-        return bool(self.added or self.updated or self.cleaned_versions)
-
-    def count(self, source: str, outcome: str, record: DocRecord) -> None:
-        """Record one document's outcome ("added" | "updated" | "unchanged")."""
-        getattr(self, outcome).append(source)
-        self.chunks += record.chunk_count if outcome != "unchanged" else 0
 
 
 def embed_text_for(meta: DocMeta, path: str, text: str) -> str:
@@ -101,7 +71,7 @@ class Indexer:
     """
 
     def __init__(self, store: VectorStore, embedder: Embedder, *, max_chars: int = 1200, overlap: int = 150,
-                 max_bytes: int = 50 * 1024 * 1024, ocr: str = "auto",
+                 max_bytes: int = DEFAULT_MAX_BYTES, ocr: str = "auto",
                  status_of: Callable[[str | None], str] | None = None, gc_grace_seconds: float = 0.0,
                  commit_chunks: int = COMMIT_CHUNKS) -> None:
         self.store, self.embedder = store, embedder
@@ -147,12 +117,14 @@ class Indexer:
         self.store.delete_chunks(doc_id)
 
     def index_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
-                       extra: dict | None = None, known: DocRecord | None = None) -> tuple[str, DocRecord]:
-        """Index one document; returns ("added" | "updated" | "unchanged", its registry row)."""
-        outcome, record, chunks = self.prepare_document(doc_id, doc, meta, file_sha=file_sha, extra=extra,
-                                                        known=known)
-        if chunks is not None:
-            self.write_versions([(record, chunks)])
+                       extra: dict | None = None, known: DocRecord | None = None,
+                       chunks: Steps = no_steps) -> tuple[str, DocRecord]:
+        """Index one document, its chunks counted by `chunks` as they are written; returns ("added" | "updated" |
+        "unchanged", its registry row)."""
+        outcome, record, todo = self.prepare_document(doc_id, doc, meta, file_sha=file_sha, extra=extra, known=known)
+        if todo is not None:
+            with advancing(chunks, len(todo), Path(doc.source).name) as advance:
+                self.write_versions([(record, todo)], progress=advance)
         return outcome, record
 
     def prepare_document(self, doc_id: str, doc: LoadedDocument, meta: DocMeta, *, file_sha: str = "",
@@ -201,13 +173,14 @@ class Indexer:
             self.store.delete_chunks(record.doc_id, keep_version=record.version)
 
     def ingest_paths(self, paths: Sequence[str], progress: Callable[[list], Iterable] = lambda it: it,
-                     report: IngestReport | None = None, prune: bool = False,
-                     lines: Callable[[Iterable, int, str], Iterable] = lambda it, total, name: it) -> IngestReport:
+                     report: IngestReport | None = None, prune: bool = False, lines: Steps = no_steps,
+                     chunks: Steps = no_steps) -> IngestReport:
         """Ingest files and folders; bad files are reported and skipped, stored documents are never lost.
 
         Documents once ingested from a given folder whose files are gone are reported as missing, and
         removed only with `prune` (a renamed or deleted file should not silently vanish from the index).
-        A JSONL file is read line by line (`lines` wraps them, e.g. in a progress bar) and written in batches.
+        A JSONL file is read line by line (`lines` wraps them, e.g. in a progress bar) and written in batches;
+        another file's chunks are counted by `chunks` as they are embedded (a big file takes minutes).
         """
         report = report or IngestReport()
         self.warm_up()
@@ -227,7 +200,7 @@ class Indexer:
                 if is_jsonl(path):
                     ingest_jsonl(self, path, source, known, report, prune=prune, lines=lines)
                     continue
-                self._ingest_one(path, source, known, by_sha, report)
+                self._ingest_one(path, source, known, by_sha, report, chunks)
             except IngestError as err:
                 report.skipped.append((err.source, err.code, err.reason))
             except Exception as exc:  # one bad file must not end the run; the report names it
@@ -251,7 +224,7 @@ class Indexer:
             report.pruned.append(record.source)
 
     def _ingest_one(self, path: Path, source: str, known: dict[str, DocRecord], by_sha: dict[str, set[str]],
-                    report: IngestReport) -> None:
+                    report: IngestReport, chunks: Steps) -> None:
         if not path.is_file():
             raise IngestError(source, "unsupported" if path.exists() else "not_found",
                               "not a regular file" if path.exists() else "file not found (broken link?)")
@@ -271,7 +244,8 @@ class Indexer:
             return
         doc = parse_file(path, data, source, ocr=self.ocr)
         report.warnings.extend((source, w) for w in doc.warnings)
-        outcome, record = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec)
+        outcome, record = self.index_document(doc_id, doc, extract_metadata(doc), file_sha=file_sha, known=rec,
+                                              chunks=chunks)
         if rec is not None:
             by_sha.get(rec.meta.get("file_sha256", ""), set()).discard(doc_id)
         by_sha.setdefault(file_sha, set()).add(doc_id)

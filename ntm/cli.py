@@ -26,6 +26,7 @@ models_app = typer.Typer(no_args_is_help=True, help="Embedding model management.
 app.add_typer(models_app, name="models")
 app.add_typer(feedback_app, name="feedback")
 app.command()(units)
+BAR_DELAY_S = 1.0  # a line or chunk bar shows only after a second: a folder of small files would flash one per file
 PLUGIN_GROUP = "ntm.commands"  # entry points naming more command groups (the eval package adds `ntm eval`)
 
 
@@ -74,6 +75,14 @@ def models_build(
         return
     verify_model(path)  # raises ModelCheckError when a query does not rank its own passage first
     typer.echo(f"model ready at {path} (retrieval check passed)")
+
+
+def _bar(unit: str):
+    """The pipeline's progress hook for `unit`s (JSONL lines, a file's chunks): a bar under the files bar."""
+    from tqdm import tqdm
+
+    return lambda items, total, name: tqdm(items, total=total or None, unit=unit, desc=name, file=sys.stderr,
+                                           mininterval=1.0, leave=False, delay=BAR_DELAY_S)
 
 
 def _print_report(report) -> None:
@@ -136,8 +145,7 @@ def ingest(
             services.indexer.ingest_paths(
                 paths or [], report=report, prune=prune,
                 progress=lambda files: tqdm(files, unit="file", desc="ingest", file=sys.stderr, mininterval=0.5),
-                lines=lambda docs, total, name: tqdm(docs, total=total or None, unit="line", desc=name,
-                                                     file=sys.stderr, mininterval=1.0, leave=False),
+                lines=_bar("line"), chunks=_bar("chunk"),
             )
         except KeyboardInterrupt:
             _print_report(report)

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.errors import MB
 from ingest.pipeline import Indexer, IngestReport
 from ingest.pipeline import index_fingerprint as _fingerprint
 from knowledge.abbreviations import load_abbreviations
@@ -182,7 +183,7 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     store = store or open_store(settings)
     shared = getattr(store, "backend", "") != "embedded"  # a server may have other writers
     indexer = Indexer(store, embedder, max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap,
-                      max_bytes=settings.max_file_mb * 1024 * 1024, ocr=settings.ocr,
+                      max_bytes=int(settings.max_file_mb * MB), ocr=settings.ocr,
                       status_of=_status_lookup(entries), gc_grace_seconds=SHARED_STORE_GC_GRACE_S if shared else 0.0)
     searcher = Searcher(store, embedder, SHARED_STORE_REFRESH_S if shared else None, catalogue=entries,
                         abbreviations=abbreviations, fusion=settings.fusion)

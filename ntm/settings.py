@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.errors import DEFAULT_MAX_FILE_MB
+
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
 
     chunk_max_chars: int = 1200
     chunk_overlap: int = 150
-    max_file_mb: int = 50
+    max_file_mb: float = Field(DEFAULT_MAX_FILE_MB, gt=0, description="Larger files are skipped (MB = 10^6 bytes)")
     ocr: str = Field("auto", description="auto | off")
     knowledge_dir: Path = Field(_REPO / "knowledge", description="Folder holding catalogue.yaml")
 

@@ -25,5 +25,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Tesseract with Vietnamese data for scanned PDFs, when we may install it (root with apt).
+bash scripts/setup_ocr.sh
+
 # Build (or confirm) the embedding model; a no-op when it is already built.
 .venv/bin/ntm models build

@@ -98,3 +98,13 @@ def test_units_prints_what_became_of_a_unit_as_text_or_json_with_exit_codes():
     body = json.loads(invoke("units", "--json", "phuong long my").output)
     assert body["status"] == "found" and body["units"][0]["name"] == "Phường Long Mỹ"
     assert invoke("units", "xã Qwzrtyk").exit_code == 1 and invoke("units", "x").exit_code == 2
+
+
+def test_ingest_of_a_big_file_shows_a_bar_counting_its_chunks(env, monkeypatch):
+    # synthetic fixture: 120 one-chunk articles; the bar shows at once instead of after a second
+    articles = (f"Điều {n}. Thôn thử nghiệm số {n} lắp {n} đèn đường." for n in range(1, 121))
+    (env / "quy-dinh-dai.txt").write_text("\n\n".join(articles), encoding="utf-8")
+    monkeypatch.setattr(cli, "BAR_DELAY_S", 0)
+    result = invoke("ingest", "--no-catalogue", str(env / "quy-dinh-dai.txt"))
+    assert result.exit_code == 0, result.output
+    assert "quy-dinh-dai.txt" in result.stderr and "/120 [" in result.stderr and "chunk" in result.stderr

@@ -187,3 +187,12 @@ def test_ctrl_c_prints_what_was_indexed_and_how_to_resume(tmp_path, monkeypatch,
     monkeypatch.setattr("ntm.services.build_embedder", lambda settings: fake_embedder)
     resumed = CliRunner().invoke(cli.app, ["ingest", "--no-catalogue", str(folder)])
     assert resumed.exit_code == 0 and "added 2, updated 0, unchanged 1" in resumed.output
+
+
+def test_a_line_over_the_size_limit_states_both_sizes_in_mb(store, fake_embedder, tmp_path):
+    long = dict(_page(2), text="Xã thử nghiệm trồng cây xanh. " * 50_000)  # 1,900,079 bytes as a line
+    path = _write(tmp_path / "pages.jsonl", [_page(1), long])
+    report = Indexer(store, fake_embedder, max_bytes=10**6).ingest_paths([str(path)])
+    assert [(code, reason) for src, code, reason in report.skipped if src.endswith(":2")] == \
+        [("too_large", "line is 1.9 MB, over the 1 MB limit (MB = 10^6 bytes)")]
+    assert len(report.added) == 1

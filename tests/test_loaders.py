@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import unicodedata
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -433,7 +435,25 @@ def test_too_large_is_refused_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("file was read"))
     err = _error(path, max_bytes=1000)
     assert err.code == errors.TOO_LARGE
-    assert "1000 bytes" in err.reason and "NTM_MAX_FILE_MB" in err.reason
+    assert "0.001 MB limit" in err.reason and "NTM_MAX_FILE_MB" in err.reason
+
+
+@pytest.mark.parametrize("limit, size", [
+    (50 * 2**20, 50 * 2**20 + 1024),  # 50 MiB + 1 KiB: once shown as "50.0 MB, over the 50.0 MB limit"
+    (50 * 10**6, 50 * 10**6 + 1),  # one byte over
+    (10 * 10**6, 52 * 10**6),
+])
+def test_size_over_the_limit_is_stated_in_one_unit_and_shows_the_difference(tmp_path, limit, size):
+    path = tmp_path / "lon.txt"
+    with open(path, "wb") as fh:  # sparse: nothing is written
+        fh.truncate(size)
+    reason = _error(path, max_bytes=limit).reason
+    assert "(MB = 10^6 bytes)" in reason
+    shown, shown_limit = re.findall(r"([\d.]+) MB", reason)
+    assert shown != shown_limit
+    places = len(shown.partition(".")[2])
+    assert Decimal(shown) * 10**6 <= size < (Decimal(shown) + Decimal(10) ** -places) * 10**6  # truncated
+    assert Decimal(shown_limit) * 10**6 == limit
 
 
 @pytest.mark.parametrize("data", [

@@ -146,3 +146,28 @@ def test_a_folder_with_thousands_of_files(store, fake_embedder, tmp_path):
     assert len(seen) == 2000
     assert len(report.added) == 2000 and not report.skipped
     assert store.count() == 2000
+
+
+def test_progress_within_a_big_file_advances_by_chunks(store, fake_embedder, tmp_path):
+    # synthetic fixture: 120 articles, one chunk each, so the file is embedded in several batches
+    path = tmp_path / "quy-dinh-dai.txt"
+    path.write_text("\n\n".join(f"Điều {n}. Xã thử nghiệm số {n} trồng {n} cây xanh mỗi năm." for n in range(1, 121)),
+                    encoding="utf-8")
+    pulled: list[int] = []
+    bars: list[tuple[int, str]] = []
+
+    def chunk_bar(items, total, name):
+        bars.append((total, name))
+        for item in items:
+            pulled.append(1)
+            yield item
+
+    counted = HookedEmbedder(fake_embedder)
+    seen_at_batch: list[int] = []
+    counted.before_batch = lambda e: seen_at_batch.append(len(pulled))
+    report = Indexer(store, counted).ingest_paths([str(path)], chunks=chunk_bar)
+    assert bars == [(report.chunks, "quy-dinh-dai.txt")] and report.chunks >= 100
+    assert len(pulled) == report.chunks  # every chunk counted once
+    # between two embedding batches the bar moved on, and before the last one it had not reached the end
+    assert len(seen_at_batch) > 2 and all(a < b for a, b in zip(seen_at_batch, seen_at_batch[1:]))
+    assert seen_at_batch[-1] < report.chunks
