@@ -29,6 +29,10 @@ _HEADER_END = re.compile(r"^={10,}\s*$")
 # truncated or inconsistent directories (ValueError, EOFError, OSError).
 _ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError, RuntimeError)
 
+# Signed official documents are mostly scans: a PDF's or DOCX's bytes are page images, not text to embed, so
+# they may be this many times NTM_MAX_FILE_MB (50 MB at the default 10, as before the limit was lowered).
+SCAN_SIZE_FACTOR = 5
+
 
 def _sniff(data: bytes, suffix: str) -> str | None:
     """What the bytes really are: "pdf", "docx", "zip", "ole", "html", or None (plain text or unknown)."""
@@ -88,8 +92,9 @@ def read_file(path: Path, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise IngestError(source, errors.UNSUPPORTED, f"unsupported file type {suffix or '(no suffix)'!r}; "
                           f"supported: {', '.join(sorted(SUPPORTED))}{hint}")
     size = info.st_size  # before reading: a huge file must not be read into memory
-    if size > max_bytes:
-        raise IngestError(source, errors.TOO_LARGE, f"{too_large('file', size, max_bytes)}; raise NTM_MAX_FILE_MB "
+    limit = max_bytes * (SCAN_SIZE_FACTOR if suffix in (".pdf", ".docx") else 1)
+    if size > limit:
+        raise IngestError(source, errors.TOO_LARGE, f"{too_large('file', size, limit)}; raise NTM_MAX_FILE_MB "
                           "to ingest it")
     try:
         data = path.read_bytes()

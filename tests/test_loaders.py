@@ -438,6 +438,19 @@ def test_too_large_is_refused_before_reading(tmp_path, monkeypatch):
     assert "0.001 MB limit" in err.reason and "NTM_MAX_FILE_MB" in err.reason
 
 
+def test_a_scanned_pdf_may_be_larger_than_a_text_file(tmp_path):
+    """Signed documents are scans: page images, not text to embed; a 30 MB PDF is normal, a 30 MB text is not."""
+    from ingest.loaders import SCAN_SIZE_FACTOR
+
+    for name in ("scan.pdf", "notes.txt"):
+        with open(tmp_path / name, "wb") as fh:  # sparse: nothing is written
+            fh.truncate(3 * 10**6)
+    assert _error(tmp_path / "notes.txt", max_bytes=10**6).code == errors.TOO_LARGE
+    assert _error(tmp_path / "scan.pdf", max_bytes=10**6).code != errors.TOO_LARGE  # read, then found not a PDF
+    reason = _error(tmp_path / "scan.pdf", max_bytes=10**5).reason
+    assert f"over the {SCAN_SIZE_FACTOR / 10} MB limit" in reason
+
+
 @pytest.mark.parametrize("limit, size", [
     (50 * 2**20, 50 * 2**20 + 1024),  # 50 MiB + 1 KiB: once shown as "50.0 MB, over the 50.0 MB limit"
     (50 * 10**6, 50 * 10**6 + 1),  # one byte over
