@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.assistant import ChatAssistant, Reply
 from bot.render import answer_sections, source_name
 from retrieval.evidence import Citation
+from retrieval.gate import RETRY_AFTER_S
 
 CHANNEL = "web"
 STATIC_DIR = Path(__file__).with_name("static")
@@ -26,7 +27,8 @@ HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Re
                                       "frame-ancestors 'none'"}
 # Far above the answerer's own limit (it explains that one in Vietnamese); this only stops huge bodies being logged.
 MAX_BODY_QUESTION = 20_000
-HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
+HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "overloaded": 503,
+               "error": 500}
 
 INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
 INVALID_REQUEST = "Yêu cầu không hợp lệ: {fields}."
@@ -117,7 +119,8 @@ def reply_response(reply: Reply) -> JSONResponse:
         return JSONResponse(out.model_dump())
     # silent rate-limit replies are still shown: on a page, an unanswered click looks like a broken button
     err = ChatError(detail=reply.text, code=reply.code, status=reply.status)
-    return JSONResponse(err.model_dump(), status_code=HTTP_STATUS.get(reply.status, 500))
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if reply.status == "overloaded" else None
+    return JSONResponse(err.model_dump(), status_code=HTTP_STATUS.get(reply.status, 500), headers=headers)
 
 
 def _error(status: int, code: str, detail: str, state: str = "bad_request") -> JSONResponse:

@@ -22,6 +22,7 @@ from knowledge.criteria import CriteriaTable, load_criteria
 from ntm.settings import Settings
 from retrieval.chat import ChatModel
 from retrieval.embedding import Embedder
+from retrieval.gate import AnswerGate
 from retrieval.search import Searcher
 from retrieval.service import AskService
 from retrieval.store import VectorStore
@@ -183,8 +184,13 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
                         abbreviations=abbreviations, fusion=settings.fusion)
     units = AdminUnits()
     criteria = load_criteria(criteria_path(settings))
-    return Services(settings, embedder, store, indexer, searcher, entries,
-                    AskService(searcher, entries, llm=llm, units=units, criteria=criteria), units, criteria)
+    asker = AskService(searcher, entries, llm=llm, units=units, criteria=criteria, gate=answer_gate(settings))
+    return Services(settings, embedder, store, indexer, searcher, entries, asker, units, criteria)
+
+
+def answer_gate(settings: Settings) -> AnswerGate:
+    """The bounded queue in front of answering: NTM_ANSWER_SLOTS at once (0 = one per core), NTM_ANSWER_QUEUE wait."""
+    return AnswerGate(settings.answer_slots or len(os.sched_getaffinity(0)), settings.answer_queue)
 
 
 def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:

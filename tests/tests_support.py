@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 
@@ -24,6 +25,33 @@ class HookedEmbedder:
             self.before_batch(self)  # may raise (a crash) or let another process act mid-write
         self.calls += 1
         self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+
+class HeldEmbedder:
+    """Wraps an embedder; while held, every query embedding blocks (a deliberately slow service) until released."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.entered = threading.Event()  # set when a query embedding has started
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def embed_queries(self, texts):
+        self.entered.set()
+        self._open.wait()
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
         return self.inner.embed_passages(texts)
 
 
