@@ -10,7 +10,7 @@ seconds have passed; requests in flight then finish. Chat users keep one session
 The web chat's rate limit would refuse one address after a few questions, so it is lifted for the run through its
 setting (RATE_LIMIT_LIFT; the report says so); a 429 in the figures means that setting no longer lifts it.
 Reported per phase: answers/s, latency p50/p95/max of the answers (200), errors by status; the server's RSS
-before, after each phase and at its peak. Each run is stored under its --label in the JSON file (default
+before, after each phase and at its peak; its CPU time per answer and its threads. Each run is stored under its --label in the JSON file (default
 eval/benchmarks/load.json), so a baseline and a later run sit side by side.
 """
 
@@ -51,15 +51,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(pid: int) -> dict:
-    """Resident memory of a running process, now and at its peak, in MB (Linux /proc)."""
+def proc_status(pid: int) -> dict:
+    """A running process's resident memory now and at its peak (MB), threads, and CPU time used (s) (Linux /proc)."""
     fields = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         for line in fh:
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = round(int(value.split()[0]) / 1024)  # kB
-    return {"now": fields.get("VmRSS"), "peak": fields.get("VmHWM")}
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                fields[key] = int(value.split()[0])
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        ticks = fh.read().rpartition(")")[2].split()[11:13]  # utime, stime (fields 14 and 15)
+    return {"rss_mb": round(fields["VmRSS"] / 1024), "peak_rss_mb": round(fields["VmHWM"] / 1024),
+            "threads": fields["Threads"], "cpu_s": sum(map(int, ticks)) / os.sysconf("SC_CLK_TCK")}
 
 
 def questions(path: Path) -> list[str]:
@@ -157,17 +160,24 @@ async def phase(base: str, route: str, users: int, seconds: float, qs: list[str]
 def run(args: argparse.Namespace, data_dir: Path) -> dict:
     """Index, serve, load each route in turn; return the run's figures."""
     env = server_env(data_dir, args.model)
-    ingest(args.corpus, env)
+    if not args.skip_ingest:
+        ingest(args.corpus, env)
     qs = questions(args.dataset)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     with served(env, data_dir / "serve-load.log") as (base, pid, ready):
-        rss = {"before": rss_mb(pid)["now"]}
-        phases = {}
+        before = proc_status(pid)
+        rss, phases = {"before": before["rss_mb"]}, {}
         for route in args.routes:
             phases[route] = asyncio.run(phase(base, route, args.users, args.seconds, qs))
-            rss[f"after_{route}"] = rss_mb(pid)["now"]
+            after = proc_status(pid)
+            rss[f"after_{route}"] = after["rss_mb"]
+            # the server's own CPU per answer: less sensitive than latency to what else runs on the machine
+            phases[route]["server_cpu_ms_per_answer"] = round(
+                (after["cpu_s"] - before["cpu_s"]) * 1000 / max(1, phases[route]["answers"]), 1)
+            phases[route]["server_threads"] = after["threads"]
+            before = after
             print(json.dumps(phases[route], ensure_ascii=False), flush=True)
-        rss["peak"] = rss_mb(pid)["peak"]
+        rss["peak"] = proc_status(pid)["peak_rss_mb"]
     used = resource.getrusage(resource.RUSAGE_SELF)
     return {"label": args.label, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "users": args.users, "seconds": args.seconds, "documents": ready.get("documents"),
@@ -186,6 +196,7 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, help="index and conversation log here (default: a temporary folder)")
     ap.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     ap.add_argument("--dataset", type=Path, default=REPO / "eval" / "datasets" / "ntm_dev.jsonl")
+    ap.add_argument("--skip-ingest", action="store_true", help="--data-dir already holds the index")
     ap.add_argument("--model", help="NTM_EMBEDDING_MODEL for the server (default: the built offline model)")
     ap.add_argument("--label", default="current", help="name of this run in the JSON file (replaces a run so named)")
     ap.add_argument("--note", default="", help="what else ran on the machine, or what this run changes")
