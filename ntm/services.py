@@ -188,9 +188,26 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
     return Services(settings, embedder, store, indexer, searcher, entries, asker, units, criteria)
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
 def answer_gate(settings: Settings) -> AnswerGate:
     """The bounded queue in front of answering: NTM_ANSWER_SLOTS at once (0 = one per core), NTM_ANSWER_QUEUE wait."""
-    return AnswerGate(settings.answer_slots or len(os.sched_getaffinity(0)), settings.answer_queue)
+    return AnswerGate(settings.answer_slots or _cores(), settings.answer_queue)
+
+
+def limit_answer_threads(settings: Settings) -> int:
+    """For a process that answers concurrently (`ntm serve`): each answering slot's model call gets its share of
+    the cores (1 thread each by default), instead of every worker thread running a team of one per core; returns
+    the threads per call. Call before serving; not for ingest, whose large batches use every core."""
+    import torch  # loaded anyway by the model; only when serving
+
+    # Measured (eval/bench_load.py, 20 users): 2 threads per call cost 60-67 ms of server CPU per answer, 1 thread
+    # 48-50 ms: threads of the other calls' teams spin waiting for cores.
+    threads = max(1, _cores() // (settings.answer_slots or _cores()))
+    torch.set_num_threads(threads)
+    return threads
 
 
 def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
