@@ -192,9 +192,20 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+# 20 users on 2 cores (eval/bench_load.py, beside other jobs; answers/s, p95): 1 slot 22.4/s, 1.24 s; 2 slots 20.5/s,
+# 1.19 s; 3 slots 22.4/s, 1.05 s; 4 slots 18.2/s, 1.39 s. One more than the cores: while two answers are in the
+# model (which releases the GIL), a third runs its Python part.
+EXTRA_SLOTS = 1
+
+
+def answer_slots(settings: Settings) -> int:
+    """Answers computed at once: NTM_ANSWER_SLOTS, or one per core plus one."""
+    return settings.answer_slots or _cores() + EXTRA_SLOTS
+
+
 def answer_gate(settings: Settings) -> AnswerGate:
-    """The bounded queue in front of answering: NTM_ANSWER_SLOTS at once (0 = one per core), NTM_ANSWER_QUEUE wait."""
-    return AnswerGate(settings.answer_slots or _cores(), settings.answer_queue)
+    """The bounded queue in front of answering: answer_slots() at once, NTM_ANSWER_QUEUE more may wait."""
+    return AnswerGate(answer_slots(settings), settings.answer_queue)
 
 
 def limit_answer_threads(settings: Settings) -> int:
@@ -204,8 +215,8 @@ def limit_answer_threads(settings: Settings) -> int:
     import torch  # loaded anyway by the model; only when serving
 
     # Measured (eval/bench_load.py, 20 users): 2 threads per call cost 60-67 ms of server CPU per answer, 1 thread
-    # 48-50 ms: threads of the other calls' teams spin waiting for cores.
-    threads = max(1, _cores() // (settings.answer_slots or _cores()))
+    # 42-48 ms: threads of the other calls' teams spin waiting for cores.
+    threads = max(1, _cores() // answer_slots(settings))
     torch.set_num_threads(threads)
     return threads
 
