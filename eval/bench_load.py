@@ -6,7 +6,7 @@ Usage: python -m eval.bench_load [--users 20] [--seconds 60] [--routes ask chat]
 The index is built the product's way (`ntm ingest seeds ntm` as a child; idempotent, so a given --data-dir that
 already holds it only hashes the files), then `ntm serve` is started as a child on a free port. Each route gets its
 own phase: every user sends the dev questions (from its own offset, one after another, no think time) until T
-seconds have passed; requests in flight then finish. Chat users keep one session each, as the web page does.
+seconds have passed, waiting only when told to (a 503 with Retry-After); requests in flight then finish. Chat users keep one session each, as the web page does.
 The web chat's rate limit would refuse one address after a few questions, so it is lifted for the run through its
 setting (RATE_LIMIT_LIFT; the report says so); a 429 in the figures means that setting no longer lifts it.
 Reported per phase: answers/s, latency p50/p95/max of the answers (200), errors by status; the server's RSS
@@ -128,14 +128,17 @@ async def user_loop(client: httpx.AsyncClient, route: str, user: int, qs: list[s
         question = qs[i % len(qs)]
         i += 1
         started = time.perf_counter()
+        retry_after = None
         try:
             response = await client.post(ROUTES[route], json=body(route, question, user))
-            status = str(response.status_code)
+            status, retry_after = str(response.status_code), response.headers.get("Retry-After")
         except httpx.TimeoutException:
             status = "timeout"
         except httpx.TransportError as err:
             status = type(err).__name__
         out.append((status, time.perf_counter() - started, time.perf_counter()))
+        if retry_after:  # told "overloaded, try again in N s": a person (and the page) waits, so does the user here
+            await asyncio.sleep(min(float(retry_after), stop_at - time.perf_counter()))
 
 
 async def phase(base: str, route: str, users: int, seconds: float, qs: list[str]) -> dict:
