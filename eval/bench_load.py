@@ -154,10 +154,12 @@ async def phase(base: str, route: str, users: int, seconds: float, qs: list[str]
     wall = max(t for _, _, t in out) - started
     ok = [s * 1000 for status, s, _ in out if status == "200"]
     errors = Counter(status for status, _, _ in out if status != "200")
+    refused = [s * 1000 for status, s, _ in out if status != "200"]  # a refusal should come at once
     return {"route": ROUTES[route], "users": users, "seconds": seconds, "wall_s": round(wall, 2),
             "requests": len(out), "answers": len(ok), "answers_per_s": round(len(ok) / wall, 2),
             "p50_ms": round(percentile(ok, 50)) if ok else None, "p95_ms": round(percentile(ok, 95)) if ok else None,
-            "max_ms": round(max(ok)) if ok else None, "errors": dict(sorted(errors.items()))}
+            "max_ms": round(max(ok)) if ok else None, "errors": dict(sorted(errors.items())),
+            "errors_p95_ms": round(percentile(refused, 95)) if refused else None}
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> dict:

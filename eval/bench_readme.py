@@ -114,8 +114,10 @@ def layout_table(lay: dict) -> list[str]:
 
 def load_table(load: dict) -> list[str]:
     """Concurrent users on a real server, run by run and route by route."""
-    out = ["Load on a real `ntm serve`, users asking back to back (`python -m eval.bench_load --users 20 --seconds 60 "
-           "--label NAME`; the web chat's rate limit lifted for the run):", ""]
+    last = load["runs"][-1]
+    out = [f"Load on a real `ntm serve` over seeds + ntm ({last.get('documents')} documents, {last.get('chunks')} "
+           "chunks), users asking back to back (`python -m eval.bench_load --users 20 --seconds 60 --label NAME`; "
+           "the web chat's rate limit lifted for the run):", ""]
     rows = []
     for r in load["runs"]:
         label = f"{r['label']} ({r['note']})" if r.get("note") else r["label"]
@@ -126,7 +128,7 @@ def load_table(load: dict) -> list[str]:
                          p["p95_ms"], p["max_ms"], errors, p["server_cpu_ms_per_answer"],
                          f"{rss['before']:,} → {rss[f'after_{route}']:,}"])
     return out + _table(["run", "route", "users × time", "answers/s", "p50 ms", "p95 ms", "max ms", "errors",
-                         "server CPU ms per answer", "server RSS MB"], rows)
+                         "server CPU ms per answer", "server RSS MB (start → after the phase)"], rows)
 
 
 def render(folder: Path) -> str:
