@@ -3,6 +3,8 @@ refused at once with 503 "overloaded" and Retry-After, and the questions admitte
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from bot_support import PLAN_QUESTION, bot_settings, build_index
 from ntm.app import create_app
+from retrieval.gate import AnswerGate
 from tests_support import HeldEmbedder
 
 pytestmark = pytest.mark.synthetic
@@ -53,3 +56,22 @@ def test_a_question_beyond_the_queue_is_refused_at_once_and_the_admitted_ones_ar
     assert refused.headers["Retry-After"] == "2"
     assert [r.status_code for r in answered] == [200, 200]
     assert all(r.json()["answered"] for r in answered)
+
+
+def test_a_freed_slot_goes_to_the_question_waiting_longest_not_to_a_newcomer():
+    gate, order = AnswerGate(slots=1, queue=2), []
+
+    def ask(name: str) -> None:
+        with gate:
+            order.append(name)
+
+    gate.__enter__()  # the only slot is taken
+    waiter = threading.Thread(target=ask, args=("waiting",))
+    waiter.start()
+    deadline = time.monotonic() + DEADLOCK_GUARD_S
+    while gate.waiting < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.__exit__(None, None, None)  # the slot is freed, and at that very moment a newcomer asks
+    ask("newcomer")
+    waiter.join(DEADLOCK_GUARD_S)
+    assert order == ["waiting", "newcomer"]  # first come, first served: waits stay bounded by the queue
