@@ -19,8 +19,8 @@ from retrieval.criteria_answers import criteria_answer
 from retrieval.criteria_asks import covers, default_period, read_criteria_ask
 from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer
-from retrieval.gate import AnswerGate
 from retrieval.extractive import extractive_answer, refusal, source_line
+from retrieval.gate import AnswerGate
 from retrieval.ranking import rank_sentences
 from retrieval.query import QueryPlan
 from retrieval.question import check_question
