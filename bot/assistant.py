@@ -16,6 +16,7 @@ from knowledge.catalogue import find_entry
 from knowledge.unit_lookup import lookup
 from knowledge.text import nfc
 from retrieval.evidence import Citation
+from retrieval.gate import Overloaded
 from retrieval.question import BadQuestion
 from retrieval.service import NotReady
 from retrieval.unit_text import unit_report
@@ -36,7 +37,7 @@ THANKS = {1: "Cảm ơn bạn đã đánh giá câu trả lời là hữu ích."
 class Reply:
     """What a channel sends back: Vietnamese text, the citations, and the id feedback refers to.
 
-    status: answered | not_found | bad_question | rate_limited | loading | empty_index | error.
+    status: answered | not_found | bad_question | rate_limited | loading | empty_index | overloaded | error.
     `silent` replies (the rest of a burst after the polite message) are logged but not sent.
     """
 
@@ -127,6 +128,8 @@ class ChatAssistant:
             return Reply("bad_question", err.message, code=err.code)
         except NotReady:
             return Reply("empty_index", EMPTY_INDEX, code="empty_index")
+        except Overloaded as err:  # too many questions waiting: "try again in a few seconds", not an error
+            return Reply("overloaded", err.message, code="overloaded")
         except Exception:  # a channel must answer something; the trace goes to the operator's log
             log.exception("answering failed")
             return Reply("error", FAILED, code="error")

@@ -17,6 +17,7 @@ from knowledge.text import valid_text
 from retrieval.evidence import Citation
 from retrieval.question import QUESTION_SCHEMA
 from retrieval.sources import is_catalogue
+from retrieval.gate import RETRY_AFTER_S as OVERLOAD_RETRY_S
 
 CHANNEL = "web"
 STATIC_DIR = Path(__file__).with_name("static")
@@ -31,7 +32,8 @@ HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", "Re
 # Far above the answerer's own limit (it explains that one in Vietnamese); this only stops huge bodies being logged.
 MAX_BODY_QUESTION = 20_000
 RETRY_AFTER_S = 10  # seconds a page should wait after a 429 or 503 (the limit's window is a minute)
-HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "error": 500}
+HTTP_STATUS = {"bad_question": 422, "rate_limited": 429, "loading": 503, "empty_index": 503, "overloaded": 503,
+               "error": 500}
 
 INVALID_JSON = "Yêu cầu không đúng định dạng JSON."
 NOT_JSON = "Yêu cầu phải gửi dạng JSON (Content-Type: application/json)."
@@ -136,7 +138,8 @@ def reply_response(reply: Reply) -> JSONResponse:
     # silent rate-limit replies are still shown: on a page, an unanswered click looks like a broken button
     err = ChatError(detail=reply.text, code=reply.code or reply.status, status=reply.status)
     status = 503 if reply.code == "startup_failed" else HTTP_STATUS.get(reply.status, 500)  # unavailable, not broken
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+    wait = OVERLOAD_RETRY_S if reply.status == "overloaded" else RETRY_AFTER_S
+    headers = {"Retry-After": str(wait)} if status in (429, 503) else None
     return JSONResponse(err.model_dump(), status_code=status, headers=headers)
 
 

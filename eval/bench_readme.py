@@ -2,7 +2,8 @@
 
 Usage: python -m eval.bench_readme [--dir eval/benchmarks] [--readme README.md]
 Reads embed.json (eval/bench_embed.py), retrieval-fp32.json and retrieval.json (eval/bench_retrieval.py with
-NTM_EMBED_PRECISION=fp32 and the default), scale.json (eval/bench_scale.py); a missing file leaves its table out.
+NTM_EMBED_PRECISION=fp32 and the default), scale.json (eval/bench_scale.py), layout.json, ann.json and load.json
+(eval/bench_load.py); a missing file leaves its table out.
 """
 
 from __future__ import annotations
@@ -111,6 +112,25 @@ def layout_table(lay: dict) -> list[str]:
                            r["p95_ms"], f"{r['disk_mb']:,}"] for name, r in lay["layouts"].items()])
 
 
+def load_table(load: dict) -> list[str]:
+    """Concurrent users on a real server, run by run and route by route."""
+    last = load["runs"][-1]
+    out = [f"Load on a real `ntm serve` over seeds + ntm ({last.get('documents')} documents, {last.get('chunks')} "
+           "chunks), users asking back to back (`python -m eval.bench_load --users 20 --seconds 60 --label NAME`; "
+           "the web chat's rate limit lifted for the run):", ""]
+    rows = []
+    for r in load["runs"]:
+        label = f"{r['label']} ({r['note']})" if r.get("note") else r["label"]
+        rss = r["server_rss_mb"]
+        for route, p in r["phases"].items():
+            errors = ", ".join(f"{n}× {status}" for status, n in p["errors"].items()) or "0"
+            rows.append([label, p["route"], f"{p['users']} × {p['seconds']:.0f} s", p["answers_per_s"], p["p50_ms"],
+                         p["p95_ms"], p["max_ms"], errors, p["server_cpu_ms_per_answer"],
+                         f"{rss['before']:,} → {rss[f'after_{route}']:,}"])
+    return out + _table(["run", "route", "users × time", "answers/s", "p50 ms", "p95 ms", "max ms", "errors",
+                         "server CPU ms per answer", "server RSS MB (start → after the phase)"], rows)
+
+
 def render(folder: Path) -> str:
     """The whole block between the markers."""
     embed, scale = _load(folder, "embed.json"), _load(folder, "scale.json")
@@ -128,6 +148,8 @@ def render(folder: Path) -> str:
         out += layout_table(layout) + [""]
     if ann := _load(folder, "ann.json"):
         out += ann_table(ann) + [""]
+    if load := _load(folder, "load.json"):
+        out += load_table(load) + [""]
     return "\n".join(out)
 
 

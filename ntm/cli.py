@@ -271,8 +271,10 @@ def serve(
     import uvicorn
 
     from ntm.app import create_app
+    from ntm.services import limit_answer_threads
 
     settings = Settings()
+    limit_answer_threads(settings)
     uvicorn.run(create_app(settings, telegram_polling=telegram_polling), host=host or settings.host,
                 port=port or settings.port, log_level="info")
 

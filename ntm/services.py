@@ -23,6 +23,7 @@ from knowledge.criteria import CriteriaTable, load_criteria
 from ntm.settings import Settings
 from retrieval.chat import ChatModel
 from retrieval.embedding import Embedder
+from retrieval.gate import AnswerGate
 from retrieval.search import Searcher
 from retrieval.service import AskService
 from retrieval.store import VectorStore
@@ -189,8 +190,41 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
                         abbreviations=abbreviations, fusion=settings.fusion)
     units = AdminUnits()
     criteria = load_criteria(criteria_path(settings))
-    return Services(settings, embedder, store, indexer, searcher, entries,
-                    AskService(searcher, entries, llm=llm, units=units, criteria=criteria), units, criteria)
+    asker = AskService(searcher, entries, llm=llm, units=units, criteria=criteria, gate=answer_gate(settings))
+    return Services(settings, embedder, store, indexer, searcher, entries, asker, units, criteria)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+# 20 users on 2 cores (eval/bench_load.py, beside other jobs; answers/s, p95): 1 slot 22.4/s, 1.24 s; 2 slots 20.5/s,
+# 1.19 s; 3 slots 22.4/s, 1.05 s; 4 slots 18.2/s, 1.39 s. One more than the cores: while two answers are in the
+# model (which releases the GIL), a third runs its Python part.
+EXTRA_SLOTS = 1
+
+
+def answer_slots(settings: Settings) -> int:
+    """Answers computed at once: NTM_ANSWER_SLOTS, or one per core plus one."""
+    return settings.answer_slots or _cores() + EXTRA_SLOTS
+
+
+def answer_gate(settings: Settings) -> AnswerGate:
+    """The bounded queue in front of answering: answer_slots() at once, NTM_ANSWER_QUEUE more may wait."""
+    return AnswerGate(answer_slots(settings), settings.answer_queue)
+
+
+def limit_answer_threads(settings: Settings) -> int:
+    """For a process that answers concurrently (`ntm serve`): each answering slot's model call gets its share of
+    the cores (1 thread each by default), instead of every worker thread running a team of one per core; returns
+    the threads per call. Call before serving; not for ingest, whose large batches use every core."""
+    import torch  # loaded anyway by the model; only when serving
+
+    # Measured (eval/bench_load.py, 20 users): 2 threads per call cost 60-67 ms of server CPU per answer, 1 thread
+    # 42-48 ms: threads of the other calls' teams spin waiting for cores.
+    threads = max(1, _cores() // answer_slots(settings))
+    torch.set_num_threads(threads)
+    return threads
 
 
 def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before falling back to the extractive answer")
     prompts_dir: Path = Field(_REPO / "prompts", description="Folder holding the LLM prompt files")
 
+    # Under load: answers computed at once (each on its share of the cores) and how many more may wait; a question
+    # beyond those gets 503 "overloaded" at once with Retry-After (eval/bench_load.py measured both: ntm/services.py).
+    # 24 waiting: at the 23-27 answers/s measured on 2 cores that is about a second's wait, and 20 users (17
+    # waiting behind 3 slots) never reach it.
+    answer_slots: int = Field(0, ge=0, description="Answers computed at once; 0 = one per CPU core, plus one")
+    answer_queue: int = Field(24, ge=0, le=32, description="Answers that may wait for a slot (at most 32: "
+                                                            "the web app has 40 worker threads)")
+
     host: str = "127.0.0.1"
     port: int = 8000
 

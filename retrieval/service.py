@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Sequence
@@ -19,6 +20,7 @@ from retrieval.criteria_asks import covers, default_period, read_criteria_ask
 from retrieval.doc_facts import CARD_LABEL
 from retrieval.evidence import Answer
 from retrieval.extractive import extractive_answer, refusal, source_line
+from retrieval.gate import AnswerGate
 from retrieval.ranking import rank_sentences
 from retrieval.query import QueryPlan
 from retrieval.question import check_question
@@ -53,18 +55,26 @@ class AskService:
 
     def __init__(self, searcher: Searcher, catalogue: Sequence[CatalogueEntry], llm=None,
                  evidence_k: int = EVIDENCE_K, units: AdminUnits | None = None,
-                 criteria: CriteriaTable | None = None) -> None:
+                 criteria: CriteriaTable | None = None, gate: AnswerGate | None = None) -> None:
         self.searcher, self.catalogue, self.llm, self.evidence_k = searcher, tuple(catalogue), llm, evidence_k
         self.units = units  # read only once loaded (Services.warm_up); without it no unit is recognised
         self.criteria = criteria  # the criteria table; without it criteria questions go to the documents
         self._merge_quotes: dict = {}  # (date, filter, live versions) → quotes on NTM status after a merge
         self._merge_lock = threading.Lock()
+        # answers computed at once, and how many may wait (Overloaded beyond); unbounded without a gate
+        self.gate: AbstractContextManager = gate if gate is not None else nullcontext()
 
     def ask(self, question: object, *, as_of: date | None = None, mode: str = "hybrid",
             flt: SearchFilter | None = None, today: date | None = None) -> AskResult:
-        """Answer one question; raises BadQuestion for unusable input and NotReady on an empty index."""
-        started = time.perf_counter()
-        text = check_question(question)  # normalised and bounded here, once
+        """Answer one question; raises BadQuestion for unusable input, NotReady on an empty index and Overloaded
+        (retrieval.gate) at once when more questions wait than the gate allows."""
+        started = time.perf_counter()  # the reported latency includes the wait for a slot
+        text = check_question(question)  # normalised and bounded here, once (a bad question takes no slot)
+        with self.gate:
+            return self._ask(question, text, started, as_of, mode, flt, today)
+
+    def _ask(self, question: object, text: str, started: float, as_of: date | None, mode: str,
+             flt: SearchFilter | None, today: date | None) -> AskResult:
         if self.searcher.document_count == 0:
             raise NotReady("no documents are indexed yet")
         plan = self.searcher.plan(text, as_of=as_of, today=today, original=question)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from typing import Callable
 
 
@@ -42,6 +43,33 @@ class TokenizerLikeEmbedder:
     def embed_queries(self, texts):
         for t in texts:
             t.encode("utf-8")  # raises UnicodeEncodeError, like the tokenizer
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts):
+        return self.inner.embed_passages(texts)
+
+
+class HeldEmbedder:
+    """Wraps an embedder; while held, every query embedding blocks (a deliberately slow service) until released."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.entered = threading.Event()  # set when a query embedding has started
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
+
+    def warm_up(self) -> None:
+        self.inner.warm_up()
+
+    def embed_queries(self, texts):
+        self.entered.set()
+        self._open.wait()
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts):

@@ -10,6 +10,7 @@ from ntm.api_models import AskRequest, AskResponse, ErrorResponse, SearchHit, Se
 from ntm.deps import ServicesDep, error_response
 from retrieval.filters import BadFilter
 from knowledge.text import valid_text
+from retrieval.gate import Overloaded
 from retrieval.question import EMPTY, MAX_QUERY_CHARS, NOT_BLANK, BadQuestion
 from retrieval.search import MODES
 from retrieval.service import NotReady
@@ -56,4 +57,6 @@ def api_ask(body: AskRequest, services: ServicesDep):
         return error_response(422, f"unknown_{err.name}", err.message)
     except NotReady:
         return error_response(503, "empty_index", EMPTY_INDEX)
+    except Overloaded as err:  # at once: waiting longer would only lengthen the queue
+        return error_response(503, "overloaded", err.message, headers={"Retry-After": str(err.retry_after_s)})
     return AskResponse.from_result(result, services.searcher.source_root)
