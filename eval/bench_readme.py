@@ -72,7 +72,8 @@ def scale_tables(s: dict) -> list[str]:
            "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
            "|---|---|---|---|---|---|---|"]
     for r in s.get("ingest_runs", []):
-        out.append(f"| {r['started']} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
+        started = f"{r['started']} ({r['note']})" if r.get("note") else r["started"]
+        out.append(f"| {started} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
                    f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
     if "index" in s:
         i = s["index"]
