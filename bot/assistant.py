@@ -114,11 +114,11 @@ class ChatAssistant:
         return self._log(channel, user_id, question, reply)
 
     def _admit(self, channel: str, user_id: str, origin: str | None) -> tuple[bool, bool, int]:
-        if origin is not None and self.origin_limiter is not None:
-            allowed, announce, wait = self.origin_limiter.check(f"{channel}@{origin}")
-            if not allowed:
-                return allowed, announce, wait
-        return self.limiter.check(f"{channel}:{user_id}")
+        # The session first: a question its own limit refuses must not use up the address's shared budget.
+        allowed, announce, wait = self.limiter.check(f"{channel}:{user_id}")
+        if allowed and origin is not None and self.origin_limiter is not None:
+            return self.origin_limiter.check(f"{channel}@{origin}")
+        return allowed, announce, wait
 
     def _answer(self, question: str) -> Reply:
         started = time.perf_counter()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import Callable, Sequence
 
 from knowledge.catalogue import CatalogueEntry
 from knowledge.dates import vn_date
 from knowledge.status import STATUS_LABELS, status_on
+from retrieval.sources import source_name  # re-exported: the channels format sources with it
 
 START_TEXT = (
     "Xin chào! Tôi là trợ lý tra cứu văn bản về Chương trình mục tiêu quốc gia xây dựng nông thôn mới.\n\n"
@@ -42,13 +42,6 @@ def answer_sections(text: str) -> tuple[str, str]:
     is the part from its heading on."""
     parts = _SOURCES.split(text, maxsplit=1)
     return (parts[0], parts[1]) if len(parts) == 2 else (text, "")
-
-
-def source_name(source: str) -> str:
-    """The file name of a source (officers need the document, not the server's folders); URLs stay whole."""
-    if "://" in source:
-        return source
-    return (PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name) or source
 
 
 def _cut(text: str, limit: int, measure: Callable[[str], int]) -> int:

@@ -29,8 +29,9 @@ _HEADER_END = re.compile(r"^={10,}\s*$")
 # truncated or inconsistent directories (ValueError, EOFError, OSError).
 _ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError, RuntimeError)
 
-# Signed official documents are mostly scans: a PDF's or DOCX's bytes are page images, not text to embed, so
-# they may be this many times NTM_MAX_FILE_MB (50 MB at the default 10, as before the limit was lowered).
+# Signed official documents are mostly scans: a PDF's bytes are page images, not text to embed, so it may be
+# this many times NTM_MAX_FILE_MB (50 MB at the default 10, as before the limit was lowered). Not DOCX: zipped
+# XML holds more text than its size.
 SCAN_SIZE_FACTOR = 5
 
 
@@ -92,7 +93,7 @@ def read_file(path: Path, source: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise IngestError(source, errors.UNSUPPORTED, f"unsupported file type {suffix or '(no suffix)'!r}; "
                           f"supported: {', '.join(sorted(SUPPORTED))}{hint}")
     size = info.st_size  # before reading: a huge file must not be read into memory
-    limit = max_bytes * (SCAN_SIZE_FACTOR if suffix in (".pdf", ".docx") else 1)
+    limit = max_bytes * (SCAN_SIZE_FACTOR if suffix == ".pdf" else 1)
     if size > limit:
         raise IngestError(source, errors.TOO_LARGE, f"{too_large('file', size, limit)}; raise NTM_MAX_FILE_MB "
                           "to ingest it")

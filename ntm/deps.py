@@ -58,21 +58,13 @@ def error_response(status_code: int, code: str, detail: str, headers: dict | Non
     return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
 
 
-def unavailable_response(exc: ServicesUnavailable, local: bool = False) -> JSONResponse:
+def unavailable_response(exc: ServicesUnavailable) -> JSONResponse:
     """503 with why: still loading (retry soon) or a failed start; the reason of a failed start names paths and
-    settings, so only a caller on the server itself (`local`) reads it; others are pointed at the log."""
+    settings, so it goes to the server log only (a proxy on the same host would make every caller look local)."""
     if exc.error:
-        detail = f"{STARTUP_FAILED} {exc.error}" if local else STARTUP_FAILED
-        return error_response(503, "startup_failed", detail, status="error")
+        return error_response(503, "startup_failed", STARTUP_FAILED, status="error")
     return error_response(503, "loading", LOADING, headers={"Retry-After": RETRY_AFTER_S}, status="loading")
 
-
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # the operator on the server machine
-
-
-def is_local(request: Request) -> bool:
-    """True for a caller on the server machine itself (after uvicorn has applied trusted proxy headers)."""
-    return request.client is not None and request.client.host in LOOPBACK
 
 
 def app_state(request: Request) -> AppState:

