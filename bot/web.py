@@ -143,8 +143,9 @@ def reply_response(reply: Reply) -> JSONResponse:
     return JSONResponse(err.model_dump(), status_code=status, headers=headers)
 
 
-def _error(status: int, code: str, detail: str, state: str = "bad_request") -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code, "status": state}, status_code=status)
+def _error(status: int, code: str, detail: str, state: str = "bad_request", headers: dict | None = None
+           ) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code, "status": state}, status_code=status, headers=headers)
 
 
 def _valid_strings(value: object) -> object:
@@ -241,8 +242,7 @@ def web_router(assistant: ChatAssistant) -> APIRouter:
         if isinstance(body, JSONResponse):
             return body
         if not assistant.may_rate(CHANNEL, client_address(request)):  # votes are cheap to forge with new sessions
-            return JSONResponse({"detail": TOO_MANY_VOTES, "code": "rate_limited", "status": "rate_limited"},
-                                status_code=429, headers={"Retry-After": str(RETRY_AFTER_S)})
+            return _error(429, "rate_limited", TOO_MANY_VOTES, "rate_limited", {"Retry-After": str(RETRY_AFTER_S)})
         stored = await run_in_threadpool(assistant.rate, body.exchange_id, CHANNEL, _session(body.session, request),
                                          body.rating, (body.comment or "").strip() or None)
         if not stored:

@@ -18,9 +18,9 @@ from ingest.decoding import remove_controls
 from ingest.errors import IngestError
 from ingest.types import LoadedDocument
 from knowledge.text import nfc
+from retrieval.sources import MEMBER_SEPARATOR  # "<file>#<id>": the one mark public sources are read by
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
-MEMBER_MARK = "#"  # source of a line's document: "<file>#<id>"
 # Optional fields a line may carry, as the corpus header keys extract_metadata reads.
 HEADER_KEYS = {"title": "Tiêu đề", "number": "Số hiệu", "doc_type": "Loại văn bản", "issuer": "Cơ quan ban hành",
                "signed_date": "Ngày ban hành", "effective_date": "Ngày hiệu lực"}
@@ -53,12 +53,12 @@ def is_jsonl(path: Path | str) -> bool:
 
 def member_source(source: str, key: str) -> str:
     """The source shown for the document on one line of a JSONL file."""
-    return f"{source}{MEMBER_MARK}{key}"
+    return f"{source}{MEMBER_SEPARATOR}{key}"
 
 
 def container_of(source: str) -> str:
     """The JSONL file a line's document came from, or `source` itself for a document that is a file."""
-    head, mark, _ = source.rpartition(MEMBER_MARK)
+    head, mark, _ = source.rpartition(MEMBER_SEPARATOR)
     return head if mark and is_jsonl(head) else source
 
 

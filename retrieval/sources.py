@@ -8,7 +8,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Iterable
 
 CATALOGUE_FILE = "catalogue.yaml"
-MEMBER_SEPARATOR = "#"  # "pages.jsonl.gz#42": a line of a JSONL file; "catalogue.yaml#qd-318": a catalogue card
+# "pages.jsonl.gz#42": a line of a JSONL file (ingest/jsonl.py writes it); "catalogue.yaml#qd-318": a catalogue card
+MEMBER_SEPARATOR = "#"
 
 
 def _file_part(source: str) -> str:
