@@ -92,6 +92,12 @@ def scale_tables(s: dict) -> list[str]:
             a, w = d["alone"], d["with_tvpl"]
             out.append(f"| {d['dataset']} | {a['chunks']:,} → {w['chunks']:,} | {a['recall@5']:.3f} → "
                        f"{w['recall@5']:.3f} | {a['fact_recall']:.3f} → {w['fact_recall']:.3f} |")
+            for part, p in sorted(d.get("parts", {}).items()):  # each part of a split set, its frozen test part too
+                if part != "all":
+                    label = "test part (frozen)" if part == "test" else f"{part} part"
+                    out.append(f"| {d['dataset']} · {label}, {p['alone']['questions']} q | | "
+                               f"{p['alone']['recall@5']:.3f} → {p['with_tvpl']['recall@5']:.3f} | "
+                               f"{p['alone']['fact_recall']:.3f} → {p['with_tvpl']['fact_recall']:.3f} |")
     return out
 
 

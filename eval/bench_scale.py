@@ -88,9 +88,13 @@ def distractor_effect(data_dir: Path, corpus: Path, datasets: list[Path], work_d
         for label, index in (("alone", None), ("with_tvpl", data_dir)):
             result = eval_run(dataset, folders, Settings(_env_file=None, qdrant_url=None), modes=["hybrid"],
                               work_dir=work_dir, index_dir=index, progress=False)
-            overall = result["summary"]["hybrid"]["overall"]
-            row[label] = {"recall@5": overall.get("recall@5"), "fact_recall": overall.get("fact_recall"),
-                          "chunks": result["run"].get("index", {}).get("chunks")}
+            summary = result["summary"]["hybrid"]
+            parts = {"all": summary["overall"], **summary.get("by_split", {})}  # a frozen test part beside the rest
+            for part, figures in parts.items():
+                row.setdefault("parts", {}).setdefault(part, {})[label] = {
+                    "questions": figures.get("n"), "recall@5": figures.get("recall@5"),
+                    "fact_recall": figures.get("fact_recall")}
+            row[label] = {**row["parts"]["all"][label], "chunks": result["run"].get("index", {}).get("chunks")}
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows

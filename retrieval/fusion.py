@@ -1,4 +1,5 @@
-"""Reciprocal rank fusion in Python, with a fixed tie-break so the same question always ranks the same way."""
+"""Score fusion computed here: reciprocal rank fusion with a fixed tie-break (the same question always ranks the
+same way), and the engine's distribution-based fusion with candidates joined from a narrower search."""
 
 from __future__ import annotations
 
@@ -20,4 +21,30 @@ def rrf_fuse(lists: Sequence[Sequence[Hit]], limit: int, k: int = RRF_K) -> list
     # The engine's own RRF breaks exact ties (rank 1 in one list, 2 in the other) in no fixed order,
     # which made identical runs disagree on a few percent of questions.
     order = sorted(scores, key=lambda i: (-round(scores[i], 12), first[i], i))
+    return [Hit(i, scores[i], hits[i].payload) for i in order[:limit]]
+
+
+def _scale(scores: Sequence[float]) -> tuple[float, float]:
+    """(low, high) a list's scores are scaled between: its mean minus and plus three sample standard deviations."""
+    mean = sum(scores) / len(scores)
+    spread = 3.0 * (sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)) ** 0.5
+    return mean - spread, mean + spread
+
+
+def dbsf_fuse(lists: Sequence[Sequence[Hit]], limit: int, joining: Sequence[Sequence[Hit]] = ()) -> list[Hit]:
+    """Distribution-based score fusion as the engine computes it (each list scaled by its mean ± 3 standard
+    deviations, a single hit or a flat list at 0.5, scaled scores summed), with the hits of `joining[i]` that
+    list i lacks added to it on list i's own scale: candidates a narrower search found below list i's depth.
+    Ties keep the order the hits were first met in."""
+    scores: dict[str, float] = {}
+    hits: dict[str, Hit] = {}
+    for i, ranked in enumerate(lists):
+        own = {h.id for h in ranked}
+        extra = [h for h in (joining[i] if i < len(joining) else ()) if h.id not in own]
+        low, high = _scale([h.score for h in ranked]) if len(ranked) > 1 else (0.0, 0.0)
+        for hit in [*ranked, *(extra if ranked else ())]:
+            scaled = 0.5 if high == low else (hit.score - low) / (high - low)
+            scores[hit.id] = scores.get(hit.id, 0.0) + scaled
+            hits.setdefault(hit.id, hit)
+    order = sorted(scores, key=lambda i: -scores[i])  # stable: first met wins a tie
     return [Hit(i, scores[i], hits[i].payload) for i in order[:limit]]

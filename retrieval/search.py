@@ -10,10 +10,12 @@ from typing import Sequence
 import numpy as np
 
 from knowledge.catalogue import CatalogueEntry
+from knowledge.programme import on_programme
 from retrieval.sources import source_root
 from retrieval.embedding import Embedder
 from retrieval.filters import BadFilter, FilterChoices, Filters, to_search_filter
-from retrieval.fusion import rrf_fuse
+from retrieval.hit_order import OFF_PROGRAMME_WEIGHT, weigh_programme, without_copies
+from retrieval.fusion import dbsf_fuse, rrf_fuse
 from retrieval.query import QueryPlan, parse_question
 from retrieval.question import MAX_QUERY_CHARS, normalise_question
 from retrieval.sparse import SparseVec, query_vector
@@ -24,6 +26,9 @@ MODES = ("hybrid", "dense", "sparse")
 # "rrf": RRF computed here from the engine's ranked lists, deterministic tie-break; "engine-rrf": the
 # engine's RRF, which breaks exact ties in no fixed order. Numbers: eval/bench_retrieval.py, README.
 FUSIONS = ("dbsf", "rrf", "engine-rrf")
+# When general pages share the index, the programme's best chunks per retriever join the candidates even below
+# the global depth: enough for the few places an answer reads (5-10, at most two chunks a document).
+PROGRAMME_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,8 @@ class Searcher:
 
     def __init__(self, store: VectorStore, embedder: Embedder, refresh_every: float | None = None,
                  catalogue: Sequence[CatalogueEntry] = (), abbreviations: dict[str, str] | None = None,
-                 per_document: int = 2, fusion: str = "dbsf") -> None:
+                 per_document: int = 2, fusion: str = "dbsf", off_programme_weight: float = OFF_PROGRAMME_WEIGHT
+                 ) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
         self.fusion = fusion
@@ -70,6 +76,9 @@ class Searcher:
         # At most this many chunks of one document in a result list, so a long document (or a document
         # and its catalogue card) does not push every other source out of the top results.
         self.per_document = per_document
+        self.off_programme_weight = off_programme_weight
+        self._off_programme: set[str] = set()  # documents outside the NTM programme (knowledge.programme)
+        self._programme: tuple[str, ...] = ()  # ...and those in it (a filter's value, so sorted once)
         self._numbers: set[str] = set()
         # A shared Qdrant server can be written by other processes; re-read the registry now and then.
         self.refresh_every = refresh_every
@@ -87,6 +96,9 @@ class Searcher:
         records = self.store.documents()
         self._active = {rec.version for rec in records.values()}
         self._numbers = {rec.meta.get("number") for rec in records.values() if rec.meta.get("number")}
+        belongs = {doc_id: on_programme(rec.meta, self.catalogue) for doc_id, rec in records.items()}
+        self._off_programme = {doc_id for doc_id, yes in belongs.items() if yes is False}
+        self._programme = tuple(sorted(doc_id for doc_id, yes in belongs.items() if yes))
         self._choices = FilterChoices.of(records)
         self._source_root = source_root(rec.source for rec in records.values())
         self._loaded_at = time.monotonic()
@@ -109,13 +121,29 @@ class Searcher:
         return len(self._active)
 
     def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None) -> list:
+        mixed = self._off_programme and self._programme and self.off_programme_weight != 1.0
+        if self.fusion == "dbsf" and mixed:
+            return self._with_programme(dense, sparse, limit, flt, boost)
         if self.fusion != "rrf" or (boost is None and (dense is None or sparse is None)):
             return self.store.query(dense, sparse, limit, flt, boost, fusion=self.fusion.replace("engine-", ""))
-        depth = max(limit * 4, 40)
+        depth = max(limit * 4, 40)  # the engine's prefetch depth (store_edge, store_server)
         filters = [flt] + ([boost.narrowed(flt)] if boost is not None else [])
         lists = [self.store.query(d, s, depth, f) for f in filters
                  for d, s in ((None, sparse), (dense, None)) if (d if s is None else s) is not None]
         return rrf_fuse(lists, limit)
+
+    def _with_programme(self, dense, sparse, limit: int, flt: SearchFilter | None,
+                        boost: SearchFilter | None) -> list:
+        """The engine's DBSF computed here, so that the programme's best chunks join the candidates on the global
+        lists' scale even when general pages fill the global depth."""
+        depth = max(limit * 4, 40)  # the engine's prefetch depth (store_edge, store_server)
+        searches = [(d, s) for d, s in ((dense, None), (None, sparse)) if (d if s is None else s) is not None]
+        lists = [self.store.query(d, s, depth, flt) for d, s in searches]
+        programme = SearchFilter({"doc_id": list(self._programme)}).narrowed(flt)
+        joining = [self.store.query(d, s, PROGRAMME_DEPTH, programme) for d, s in searches]
+        if boost is not None:  # as in the engine: the named documents' own searches, each on its own scale
+            lists += [self.store.query(d, s, depth, boost.narrowed(flt)) for d, s in searches]
+        return dbsf_fuse(lists, limit, joining)
 
     @property
     def known_numbers(self) -> set[str]:
@@ -184,6 +212,7 @@ class Searcher:
         hits = self._query(vectors.dense, vectors.sparse, limit * (cap + 2) + 10, flt, boost)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
+        hits = without_copies(weigh_programme(hits, self._off_programme, plan.numbers, self.off_programme_weight))
         results: list[SearchResult] = []
         per_doc: dict[str, int] = {}
         for hit in hits:

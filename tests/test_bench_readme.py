@@ -29,7 +29,9 @@ def test_block_is_rewritten_between_markers_and_names_the_machine(tmp_path, monk
                                              "peak_rss_mb": 2000, "disk_mb": 300}],
         "index": {"documents": 150, "chunks": 2400, "disk_mb": 300},
         "distractors": [{"dataset": "set.jsonl", "alone": {"recall@5": 0.9, "fact_recall": 0.6, "chunks": 200},
-                         "with_tvpl": {"recall@5": 0.88, "fact_recall": 0.59, "chunks": 2400}}]}))
+                         "with_tvpl": {"recall@5": 0.88, "fact_recall": 0.59, "chunks": 2400},
+                         "parts": {"test": {"alone": {"questions": 30, "recall@5": 0.95, "fact_recall": 0.5},
+                                            "with_tvpl": {"questions": 30, "recall@5": 0.9, "fact_recall": 0.45}}}}]}))
     (folder / "load.json").write_text(json.dumps({"machine": MACHINE, "runs": [{
         "label": "after", "note": "", "server_rss_mb": {"before": 1100, "after_ask": 1210},
         "phases": {"ask": {"route": "/api/ask", "users": 20, "seconds": 60.0, "answers_per_s": 30.5, "p50_ms": 640,
@@ -44,6 +46,7 @@ def test_block_is_rewritten_between_markers_and_names_the_machine(tmp_path, monk
     assert "| bf16 | 33.0 | 6,600 | 14.0 | 3.3 | 0.99996 / 0.99997 |" in text
     assert "| 2031-01-01T00:00:00 | 130 | 60 | 0 → 2,400 | 40.0 | 2,000 | 300 |" in text
     assert "| set.jsonl | 200 → 2,400 | 0.900 → 0.880 | 0.600 → 0.590 |" in text
+    assert "| set.jsonl · test part (frozen), 30 q | | 0.950 → 0.900 | 0.500 → 0.450 |" in text
     assert "| after | /api/ask | 20 × 60 s | 30.5 | 640 | 900 | 1500 | 2× 503 | 48.2 | 1,100 → 1,210 |" in text
     assert "Retrieval by precision" not in text  # no retrieval JSON, no table
 
