@@ -19,7 +19,7 @@ from retrieval.fusion import dbsf_fuse, rrf_fuse
 from retrieval.query import QueryPlan, parse_question
 from retrieval.question import MAX_QUERY_CHARS, normalise_question
 from retrieval.sparse import SparseVec, query_vector
-from retrieval.store import SearchFilter, VectorStore
+from retrieval.store import Hit, SearchFilter, VectorStore
 
 MODES = ("hybrid", "dense", "sparse")
 # "dbsf": one Qdrant query, prefetches fused by distribution-based score fusion (best measured, stable);
@@ -138,12 +138,14 @@ class Searcher:
         lists' scale even when general pages fill the global depth."""
         depth = max(limit * 4, 40)  # the engine's prefetch depth (store_edge, store_server)
         searches = [(d, s) for d, s in ((dense, None), (None, sparse)) if (d if s is None else s) is not None]
-        lists = [self.store.query(d, s, depth, flt) for d, s in searches]
+        lists = [self.store.query(d, s, depth, flt, payload=False) for d, s in searches]
         programme = SearchFilter({"doc_id": list(self._programme)}).narrowed(flt)
-        joining = [self.store.query(d, s, PROGRAMME_DEPTH, programme) for d, s in searches]
+        joining = [self.store.query(d, s, PROGRAMME_DEPTH, programme, payload=False) for d, s in searches]
         if boost is not None:  # as in the engine: the named documents' own searches, each on its own scale
-            lists += [self.store.query(d, s, depth, boost.narrowed(flt)) for d, s in searches]
-        return dbsf_fuse(lists, limit, joining)
+            lists += [self.store.query(d, s, depth, boost.narrowed(flt), payload=False) for d, s in searches]
+        fused = dbsf_fuse(lists, limit, joining)
+        payloads = self.store.payloads([h.id for h in fused])  # read for the kept hits only
+        return [Hit(h.id, h.score, payloads[h.id]) for h in fused if h.id in payloads]
 
     @property
     def known_numbers(self) -> set[str]:

@@ -93,9 +93,14 @@ class VectorStore(Protocol):
         flt: SearchFilter | None = None,
         boost: SearchFilter | None = None,
         fusion: str = "rrf",
+        payload: bool = True,
     ) -> list[Hit]:
         """Nearest chunks: dense, sparse, or both fused in the engine ("rrf" or "dbsf"); `boost` adds the same
-        searches restricted to the chunks it matches (e.g. a document the question names), so those rank higher."""
+        searches restricted to the chunks it matches (e.g. a document the question names), so those rank higher.
+        With `payload=False` the hits carry empty payloads: fusing long lists here reads only the kept ones'."""
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict]:
+        """The payloads of these chunks, by id (a chunk not found is left out)."""
 
     def count(self, flt: SearchFilter | None = None) -> int:
         """Number of chunks (matching the filter)."""

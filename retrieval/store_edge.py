@@ -173,7 +173,7 @@ class EdgeStore:
             self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
-              boost: SearchFilter | None = None, fusion: str = "rrf") -> list[Hit]:
+              boost: SearchFilter | None = None, fusion: str = "rrf", payload: bool = True) -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if self._shard is None:
             return []
@@ -187,7 +187,8 @@ class EdgeStore:
             return []
         params = qe.SearchParams(hnsw_ef=HNSW_EF)  # ignored by the sparse index
         if len(stages) == 1 and boost is None:
-            request = qe.QueryRequest(limit=limit, query=stages[0], filter=qfilter, with_payload=True, params=params)
+            request = qe.QueryRequest(limit=limit, query=stages[0], filter=qfilter, with_payload=payload,
+                                      params=params)
         else:
             depth = max(limit * 4, 40)
             prefetches = [qe.Prefetch(limit=depth, query=s, filter=qfilter, params=params) for s in stages]
@@ -196,9 +197,15 @@ class EdgeStore:
                 prefetches += [qe.Prefetch(limit=depth, query=s, filter=narrow, params=params) for s in stages]
             fused = qe.Fusion.Dbsf() if fusion == "dbsf" else qe.Fusion.Rrf(k=RRF_K)
             request = qe.QueryRequest(
-                limit=limit, prefetches=prefetches, query=fused, filter=qfilter, with_payload=True
+                limit=limit, prefetches=prefetches, query=fused, filter=qfilter, with_payload=payload
             )
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in self._shard.query(request)]
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict]:
+        """The payloads of these chunks, by id."""
+        if self._shard is None or not ids:
+            return {}
+        return {str(r.id): dict(r.payload or {}) for r in self._shard.retrieve(list(ids), True, False)}
 
     def count(self, flt: SearchFilter | None = None) -> int:
         """Number of chunks."""

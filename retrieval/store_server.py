@@ -117,7 +117,7 @@ class ServerStore:
         self._delete(qm.Filter(must=must))
 
     def query(self, dense, sparse, limit: int, flt: SearchFilter | None = None,
-              boost: SearchFilter | None = None, fusion: str = "rrf") -> list[Hit]:
+              boost: SearchFilter | None = None, fusion: str = "rrf", payload: bool = True) -> list[Hit]:
         """Dense, sparse, or RRF-fused hybrid search (with boosted prefetches when `boost` is given)."""
         if not self.client.collection_exists(self.collection):
             return []
@@ -132,7 +132,7 @@ class ServerStore:
         if len(stages) == 1 and boost is None:
             query, using = stages[0]
             result = self.client.query_points(self.collection, query=query, using=using, limit=limit,
-                                              query_filter=qfilter, with_payload=True)
+                                              query_filter=qfilter, with_payload=payload)
         else:
             depth = max(limit * 4, 40)
             prefetch = [qm.Prefetch(query=q, using=u, limit=depth, filter=qfilter) for q, u in stages]
@@ -142,8 +142,15 @@ class ServerStore:
             result = self.client.query_points(self.collection, prefetch=prefetch,
                                               query=(qm.FusionQuery(fusion=qm.Fusion.DBSF) if fusion == "dbsf"
                                                      else qm.RrfQuery(rrf=qm.Rrf(k=RRF_K))), limit=limit,
-                                              query_filter=qfilter, with_payload=True)
+                                              query_filter=qfilter, with_payload=payload)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+
+    def payloads(self, ids: Sequence[str]) -> dict[str, dict]:
+        """The payloads of these chunks, by id."""
+        if not ids or not self.client.collection_exists(self.collection):
+            return {}
+        return {str(r.id): dict(r.payload or {})
+                for r in self.client.retrieve(self.collection, ids=list(ids), with_payload=True, with_vectors=False)}
 
     def count(self, flt: SearchFilter | None = None) -> int:
         """Number of chunks."""

@@ -11,7 +11,7 @@ from knowledge.catalogue import load_catalogue
 from knowledge.programme import CHARS_KEY, MENTIONS_KEY, on_programme, programme_mentions
 from retrieval.fusion import dbsf_fuse
 from retrieval.search import Searcher
-from retrieval.store import DocRecord, Hit
+from retrieval.store import DocRecord, Hit, SearchFilter
 from retrieval.store_edge import EdgeStore
 from retrieval.store_server import ServerStore
 from tests_support import HookedEmbedder
@@ -142,11 +142,18 @@ class _CrowdedStore:
     def documents(self):
         return self.records
 
-    def query(self, dense, sparse, limit, flt=None, boost=None, fusion="rrf"):
+    def _hits(self, flt):
         if flt is not None and "doc_id" in flt.must:
-            return [Hit("plan-0", 0.55, {"doc_id": "plan", "doc_version": "plan:v", "text": PLAN})][:limit]
+            return [Hit("plan-0", 0.55, {"doc_id": "plan", "doc_version": "plan:v", "text": PLAN})]
         return [Hit(f"page-{i}-0", 0.9 - i * 0.005, {"doc_id": f"page-{i}", "doc_version": f"page-{i}:v",
-                                                     "text": f"Trang {i} " * 5}) for i in range(60)][:limit]
+                                                     "text": f"Trang {i} " * 5}) for i in range(60)]
+
+    def query(self, dense, sparse, limit, flt=None, boost=None, fusion="rrf", payload=True):
+        return [h if payload else Hit(h.id, h.score, {}) for h in self._hits(flt)[:limit]]
+
+    def payloads(self, ids):
+        return {h.id: h.payload for h in self._hits(None) + self._hits(SearchFilter({"doc_id": ["plan"]}))
+                if h.id in ids}
 
 
 def test_the_programme_plan_joins_the_candidates_when_pages_fill_the_global_depth(fake_embedder):

@@ -65,6 +65,16 @@ def test_dense_sparse_and_hybrid_find_the_matching_chunk(store):
     assert len(hybrid) == 2
 
 
+def test_hits_without_payloads_and_the_payloads_of_the_kept_ones(store):
+    store.ensure_schema(DIM, "fake")
+    store.upsert(_points())
+    bare = store.query([0, 0, 1, 0], None, 3, payload=False)
+    full = store.query([0, 0, 1, 0], None, 3)
+    assert [h.id for h in bare] == [h.id for h in full] and all(h.payload == {} for h in bare)
+    assert store.payloads([bare[0].id, "00000000-0000-0000-0000-000000000000"]) == {bare[0].id: full[0].payload}
+    assert store.payloads([]) == {}
+
+
 def test_filters_restrict_results(store):
     store.ensure_schema(DIM, "fake")
     store.upsert(_points())
