@@ -35,6 +35,8 @@ def dbsf_fuse(lists: Sequence[Sequence[Hit]], limit: int, joining: Sequence[Sequ
     """Distribution-based score fusion as the engine computes it (each list scaled by its mean ± 3 standard
     deviations, a single hit or a flat list at 0.5, scaled scores summed), with the hits of `joining[i]` that
     list i lacks added to it on list i's own scale: candidates a narrower search found below list i's depth.
+    A joined hit scores at least 0 there, what the engine gives a hit a list lacks (one far below the list's
+    spread would otherwise lose points for being found), and 0 beside a flat list, whose scale says nothing.
     Ties keep the order the hits were first met in."""
     scores: dict[str, float] = {}
     hits: dict[str, Hit] = {}
@@ -42,8 +44,11 @@ def dbsf_fuse(lists: Sequence[Sequence[Hit]], limit: int, joining: Sequence[Sequ
         own = {h.id for h in ranked}
         extra = [h for h in (joining[i] if i < len(joining) else ()) if h.id not in own]
         low, high = _scale([h.score for h in ranked]) if len(ranked) > 1 else (0.0, 0.0)
-        for hit in [*ranked, *(extra if ranked else ())]:
-            scaled = 0.5 if high == low else (hit.score - low) / (high - low)
+        for hit in ranked:
+            scores[hit.id] = scores.get(hit.id, 0.0) + (0.5 if high == low else (hit.score - low) / (high - low))
+            hits.setdefault(hit.id, hit)
+        for hit in extra:
+            scaled = 0.0 if high == low else max(0.0, (hit.score - low) / (high - low))
             scores[hit.id] = scores.get(hit.id, 0.0) + scaled
             hits.setdefault(hit.id, hit)
     order = sorted(scores, key=lambda i: -scores[i])  # stable: first met wins a tie

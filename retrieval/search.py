@@ -14,12 +14,12 @@ from knowledge.programme import on_programme
 from retrieval.sources import source_root
 from retrieval.embedding import Embedder
 from retrieval.filters import BadFilter, FilterChoices, Filters, to_search_filter
-from retrieval.hit_order import OFF_PROGRAMME_WEIGHT, weigh_programme, without_copies
+from retrieval.hit_order import OFF_PROGRAMME_WEIGHT, is_copy, weigh_programme
 from retrieval.fusion import dbsf_fuse, rrf_fuse
 from retrieval.query import QueryPlan, parse_question
 from retrieval.question import MAX_QUERY_CHARS, normalise_question
 from retrieval.sparse import SparseVec, query_vector
-from retrieval.store import Hit, SearchFilter, VectorStore
+from retrieval.store import Hit, SearchFilter, VectorStore, prefetch_depth
 
 MODES = ("hybrid", "dense", "sparse")
 # "dbsf": one Qdrant query, prefetches fused by distribution-based score fusion (best measured, stable);
@@ -120,13 +120,19 @@ class Searcher:
         self.warm_up()
         return len(self._active)
 
+    def _mixed(self, flt: SearchFilter | None) -> bool:
+        """True when programme documents share the index with general pages and the programme prior applies: DBSF
+        (where the weight was measured), not a search pinned to one document (a card, a named document)."""
+        pinned = flt is not None and ("doc_id" in flt.must or "number" in flt.must)
+        return bool(self._off_programme and self._programme and self.off_programme_weight != 1.0
+                    and self.fusion == "dbsf" and not pinned)
+
     def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None) -> list:
-        mixed = self._off_programme and self._programme and self.off_programme_weight != 1.0
-        if self.fusion == "dbsf" and mixed:
+        if self._mixed(flt):
             return self._with_programme(dense, sparse, limit, flt, boost)
         if self.fusion != "rrf" or (boost is None and (dense is None or sparse is None)):
             return self.store.query(dense, sparse, limit, flt, boost, fusion=self.fusion.replace("engine-", ""))
-        depth = max(limit * 4, 40)  # the engine's prefetch depth (store_edge, store_server)
+        depth = prefetch_depth(limit)
         filters = [flt] + ([boost.narrowed(flt)] if boost is not None else [])
         lists = [self.store.query(d, s, depth, f) for f in filters
                  for d, s in ((None, sparse), (dense, None)) if (d if s is None else s) is not None]
@@ -136,7 +142,7 @@ class Searcher:
                         boost: SearchFilter | None) -> list:
         """The engine's DBSF computed here, so that the programme's best chunks join the candidates on the global
         lists' scale even when general pages fill the global depth."""
-        depth = max(limit * 4, 40)  # the engine's prefetch depth (store_edge, store_server)
+        depth = prefetch_depth(limit)
         searches = [(d, s) for d, s in ((dense, None), (None, sparse)) if (d if s is None else s) is not None]
         lists = [self.store.query(d, s, depth, flt, payload=False) for d, s in searches]
         programme = SearchFilter({"doc_id": list(self._programme)}).narrowed(flt)
@@ -214,15 +220,19 @@ class Searcher:
         hits = self._query(vectors.dense, vectors.sparse, limit * (cap + 2) + 10, flt, boost)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
-        hits = without_copies(weigh_programme(hits, self._off_programme, plan.numbers, self.off_programme_weight))
+        if self._mixed(flt):
+            hits = weigh_programme(hits, self._off_programme, self.off_programme_weight)
         results: list[SearchResult] = []
+        kept: list[Hit] = []
         per_doc: dict[str, int] = {}
         for hit in hits:
             p = hit.payload
             doc_id = p.get("doc_id", "")
-            if p.get("doc_version") not in self._active or per_doc.get(doc_id, 0) >= cap:
+            if p.get("doc_version") not in self._active or per_doc.get(doc_id, 0) >= cap \
+                    or is_copy(hit, kept, self._off_programme):
                 continue
             per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            kept.append(hit)
             results.append(SearchResult(hit.score, doc_id, p.get("number"), p.get("title"), p.get("path", ""),
                                         p.get("page"), p.get("source", ""), p.get("text", ""), p.get("status"),
                                         hit.id, p.get("kind") or "document", p.get("doc_type"), p.get("issuer")))

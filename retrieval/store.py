@@ -23,6 +23,12 @@ INDEXED_FIELDS = {
 RRF_K = 60
 
 
+def prefetch_depth(limit: int) -> int:
+    """How deep each search of a fused query reads: four times the results asked, at least 40 (the same in the
+    engine's fusion and the one computed in retrieval/search.py)."""
+    return max(limit * 4, 40)
+
+
 class StoreError(Exception):
     """The store cannot be opened or used; the message tells an operator what to do."""
 

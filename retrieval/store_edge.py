@@ -24,6 +24,7 @@ from retrieval.store import (
     StoredPoint,
     StoreError,
     leftover_versions,
+    prefetch_depth,
 )
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ class EdgeStore:
             request = qe.QueryRequest(limit=limit, query=stages[0], filter=qfilter, with_payload=payload,
                                       params=params)
         else:
-            depth = max(limit * 4, 40)
+            depth = prefetch_depth(limit)
             prefetches = [qe.Prefetch(limit=depth, query=s, filter=qfilter, params=params) for s in stages]
             if boost is not None:
                 narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field

@@ -20,6 +20,7 @@ from retrieval.store import (
     SearchFilter,
     StoredPoint,
     StoreError,
+    prefetch_depth,
 )
 
 _SCHEMA_TYPES = {"keyword": qm.PayloadSchemaType.KEYWORD, "integer": qm.PayloadSchemaType.INTEGER}
@@ -134,7 +135,7 @@ class ServerStore:
             result = self.client.query_points(self.collection, query=query, using=using, limit=limit,
                                               query_filter=qfilter, with_payload=payload)
         else:
-            depth = max(limit * 4, 40)
+            depth = prefetch_depth(limit)
             prefetch = [qm.Prefetch(query=q, using=u, limit=depth, filter=qfilter) for q, u in stages]
             if boost is not None:
                 narrow = _filter(boost.narrowed(flt))  # the caller's filter wins on a shared field

@@ -10,6 +10,7 @@ from ingest.pipeline import Indexer
 from knowledge.catalogue import load_catalogue
 from knowledge.programme import CHARS_KEY, MENTIONS_KEY, on_programme, programme_mentions
 from retrieval.fusion import dbsf_fuse
+from retrieval.hit_order import is_copy
 from retrieval.search import Searcher
 from retrieval.store import DocRecord, Hit, SearchFilter
 from retrieval.store_edge import EdgeStore
@@ -27,7 +28,12 @@ Xây dựng nông thôn mới xã Thử Nghiệm năm 2031
 1. Chợ xã được nâng cấp mái che và khu vệ sinh trong năm 2031.
 2. Xã đạt chuẩn tiêu chí cơ sở hạ tầng thương mại nông thôn.
 """
-PAGE = """Số: 17/TB-BKX
+PAGE = """Chợ Thử Nghiệm
+
+Chợ Thử Nghiệm là chợ xã lâu đời. Chợ xã có mái che, khu vệ sinh và bãi xe; chợ xã họp mỗi sáng.
+"""
+# A numbered act that never names the programme, as relevant as the page: it keeps its score.
+ACT = """Số: 17/TB-BKX
 THÔNG BÁO
 Chợ Thử Nghiệm
 
@@ -43,11 +49,13 @@ CONTEST = "Kế hoạch số 9/KH-UBND\n\nCuộc thi tìm hiểu nông thôn m�
 def test_mentions_are_counted_with_or_without_diacritics_and_as_the_abbreviation():
     assert programme_mentions("Xây dựng Nông thôn mới; xa dat chuan nong thon moi; NTM nâng cao") == 3
     assert programme_mentions("nông thôn, mới đây; NTMX; chương trình OCOP") == 0
+    assert programme_mentions("xây dựng nông\nthôn  mới") == 1  # a line break inside the name, as in PDF text
 
 
 def test_a_document_belongs_when_catalogued_a_card_or_about_the_programme_and_an_old_row_is_unknown():
     catalogue = load_catalogue()
-    catalogued = catalogue[0].number
+    catalogued = next(e.number for e in catalogue if e.level == "central")
+    local = next(e.number for e in catalogue if e.level == "local")
     assert on_programme({"number": catalogued, MENTIONS_KEY: 0, CHARS_KEY: 4000}, catalogue) is True
     assert on_programme({"kind": "catalogue"}, catalogue) is True
     assert on_programme({"number": "17/TB-BKX", MENTIONS_KEY: 2, CHARS_KEY: 9000}, catalogue) is True
@@ -55,6 +63,8 @@ def test_a_document_belongs_when_catalogued_a_card_or_about_the_programme_and_an
     assert on_programme({"number": None, MENTIONS_KEY: 1, CHARS_KEY: 15000}, catalogue) is False
     assert on_programme({"number": "17/TB-BKX", MENTIONS_KEY: 0, CHARS_KEY: 900}, catalogue) is False
     assert on_programme({"number": "17/TB-BKX"}, catalogue) is None
+    # a provincial number repeats across provinces: catalogued elsewhere says nothing of this one
+    assert on_programme({"number": local, MENTIONS_KEY: 0, CHARS_KEY: 900}, catalogue) is False
 
 
 @pytest.fixture(params=["embedded", "server"])
@@ -74,11 +84,15 @@ def test_the_programme_plan_outranks_a_page_that_only_repeats_the_words_more(sto
     _ingest(store, fake_embedder, tmp_path, {"ke-hoach.txt": PLAN, "trang.txt": PAGE})
     question = "chợ xã có mái che và khu vệ sinh không"
     unweighted = Searcher(store, fake_embedder, off_programme_weight=1.0).search(question, limit=2, mode="sparse")
-    assert [h.number for h in unweighted] == ["17/TB-BKX", "41/KH-UBND"]  # the words alone favour the page
-    searcher = Searcher(store, fake_embedder)
-    assert [h.number for h in searcher.search(question, limit=2, mode="sparse")] == ["41/KH-UBND", "17/TB-BKX"]
-    named = searcher.search(f"{question} theo thông báo 17/TB-BKX", limit=2, mode="sparse")
-    assert named[0].number == "17/TB-BKX"  # a document the officer names is never pushed down
+    assert [h.title for h in unweighted] == ["Chợ Thử Nghiệm", PLAN.splitlines()[2]]  # the words favour the page
+    hits = Searcher(store, fake_embedder).search(question, limit=2, mode="sparse")
+    assert [h.title for h in hits] == [PLAN.splitlines()[2], "Chợ Thử Nghiệm"]
+
+
+def test_a_numbered_act_outside_the_programme_keeps_its_place(store, fake_embedder, tmp_path):
+    _ingest(store, fake_embedder, tmp_path, {"ke-hoach.txt": PLAN, "thong-bao.txt": ACT})
+    hits = Searcher(store, fake_embedder).search("chợ xã có mái che và khu vệ sinh không", limit=2, mode="sparse")
+    assert hits[0].number == "17/TB-BKX"  # a law or decree may be what answers, whether or not it names NTM
 
 
 def test_a_passage_published_on_two_pages_takes_one_place(store, fake_embedder, tmp_path):
@@ -108,7 +122,7 @@ def test_a_store_written_before_the_count_gets_it_on_the_next_ingest_without_emb
             store.put_document(DocRecord(rec.doc_id, rec.version, rec.source, rec.chunk_count,
                                          {k: v for k, v in rec.meta.items() if k not in (MENTIONS_KEY, CHARS_KEY)}))
         question = "chợ xã có mái che và khu vệ sinh không"
-        assert Searcher(store, fake_embedder).search(question, limit=1, mode="sparse")[0].number == "17/TB-BKX"
+        assert Searcher(store, fake_embedder).search(question, limit=1, mode="sparse")[0].number is None  # the page
         counting = HookedEmbedder(fake_embedder)
         report = Indexer(store, counting).ingest_paths([str(tmp_path / "ke-hoach.txt"), str(tmp_path / "trang.txt")])
         assert counting.passages == 0 and len(report.unchanged) == 2
@@ -118,15 +132,38 @@ def test_a_store_written_before_the_count_gets_it_on_the_next_ingest_without_emb
         store.close()
 
 
-def test_fusion_computed_here_ranks_and_scores_as_the_engine_does(store, fake_embedder, tmp_path):
+def test_the_searchers_own_fusion_ranks_and_scores_as_the_engine_with_filters_and_named_documents(
+        store, fake_embedder, tmp_path):
     _ingest(store, fake_embedder, tmp_path, {"ke-hoach.txt": PLAN, "trang.txt": PAGE, "thi.txt": CONTEST,
-                                             "de-thi.txt": f"{QUIZ}\n\n{COPY}\n"})
+                                             "de-thi.txt": f"{QUIZ}\n\n{COPY}\n", "thong-bao.txt": ACT})
     searcher = Searcher(store, fake_embedder)
     vectors = searcher.encode(searcher.plan("chợ xã có mái che, cuộc thi năm 2031 kéo dài mấy ngày"))
-    engine = store.query(vectors.dense, vectors.sparse, 10, fusion="dbsf")
-    here = dbsf_fuse([store.query(vectors.dense, None, 40), store.query(None, vectors.sparse, 40)], 10)
-    assert [h.id for h in here] == [h.id for h in engine]
-    assert [round(h.score, 4) for h in here] == [round(h.score, 4) for h in engine]
+    assert searcher._mixed(None)  # programme documents and general pages: the fusion is computed here
+    for flt, boost in ((None, None), (SearchFilter({"doc_type": ["Kế hoạch"]}), None),
+                       (None, SearchFilter({"number": ["17/TB-BKX"]}))):
+        engine = store.query(vectors.dense, vectors.sparse, 10, flt, boost, fusion="dbsf")
+        here = searcher._query(vectors.dense, vectors.sparse, 10, flt, boost)  # every point within the depth
+        assert engine and [h.id for h in here] == [h.id for h in engine]
+        assert [round(h.score, 4) for h in here] == [round(h.score, 4) for h in engine]
+        assert [h.payload for h in here] == [h.payload for h in engine]
+
+
+def test_a_joined_chunk_far_below_a_list_scores_nothing_there_not_less():
+    tight = [Hit(f"p{i}", 0.86 - i * 0.0015, {}) for i in range(40)]  # general pages, close together
+    sparse = [Hit("plan", 9.0, {}), *[Hit(f"p{i}", 5.0 - i * 0.1, {}) for i in range(40)]]
+    alone = dbsf_fuse([[], sparse], 50)
+    joined = dbsf_fuse([tight, sparse], 50, joining=[[Hit("plan", 0.74, {})]])  # far under the pages' spread
+    assert dict((h.id, h.score) for h in joined)["plan"] == pytest.approx(dict((h.id, h.score) for h in alone)["plan"])
+
+
+def test_a_template_filled_with_other_figures_is_not_a_copy_and_a_programme_page_is_never_dropped():
+    text = ("Tỉnh hỗ trợ mỗi xã đạt chuẩn {} triệu đồng để hoàn thiện hạ tầng giao thông, trường học, trạm y tế, "
+            "nhà văn hóa và chợ; xã nhận hỗ trợ phải báo cáo kết quả trước ngày 30 tháng 6 hằng năm.")
+    kept = [Hit("a", 1.0, {"doc_id": "quang-nam", "text": text.format(500)})]
+    assert not is_copy(Hit("b", 0.9, {"doc_id": "ben-tre", "text": text.format(300)}), kept, off_programme=set())
+    assert is_copy(Hit("b", 0.9, {"doc_id": "ban-sao", "text": "Bản sao. " + text.format(500)}), kept, set())
+    # the kept page is general, the copy is the programme's own: the programme's text keeps its place
+    assert not is_copy(Hit("b", 0.9, {"doc_id": "ntm", "text": text.format(500)}), kept, {"quang-nam"})
 
 
 class _CrowdedStore:
