@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -67,12 +68,15 @@ def ingest_run(data_dir: Path, corpus: Path, max_minutes: float | None) -> dict:
         time.sleep(1)
     seconds = time.perf_counter() - wall
     after = index_state(data_dir)
-    written = after["chunks"] - before["chunks"]
+    lines = report.read_text(encoding="utf-8").splitlines()
+    # the report's own count: an update writes chunks in place of as many, which a difference of counts misses
+    said = re.search(r"chunks written: (\d+)", lines[0] if lines else "")
+    written = int(said.group(1)) if said else after["chunks"] - before["chunks"]
     return {"started": started, "exit_code": os.waitstatus_to_exitcode(status), "seconds": round(seconds, 1),
             "chunks_before": before["chunks"], "chunks_after": after["chunks"], "documents_after": after["documents"],
             "chunks_per_s": round(written / seconds, 1) if seconds else None,
             "peak_rss_mb": round(usage.ru_maxrss / 1024), "disk_mb": after["disk_mb"],
-            "report": report.read_text(encoding="utf-8").splitlines()[:3]}
+            "report": lines[:3]}
 
 
 def distractor_effect(data_dir: Path, corpus: Path, datasets: list[Path], work_dir: Path) -> list[dict]:

@@ -134,7 +134,10 @@ def _document(data: dict, key: str, text: str, source: str) -> LoadedDocument:
     header = []
     for field, header_key in HEADER_KEYS.items():
         value = data.get(field)
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+        if field == "title" and isinstance(value, str) and value.strip() and not any(c.isalnum() for c in value):
+            # a table's rule or border scraped as the title ("|", "-------"): the title is taken from the text
+            warnings.append(f"field 'title' {value.strip()[:20]!r} has no letter or digit; title taken from the text")
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
             header.append((header_key, nfc(" ".join(str(value).split()))))
         elif value not in (None, ""):
             warnings.append(f"field {field!r} is not a string; ignored")

@@ -196,3 +196,14 @@ def test_a_line_over_the_size_limit_states_both_sizes_in_mb(store, fake_embedder
     assert [(code, reason) for src, code, reason in report.skipped if src.endswith(":2")] == \
         [("too_large", "line is 1.9 MB, over the 1 MB limit (MB = 10^6 bytes)")]
     assert len(report.added) == 1
+
+
+def test_a_title_scraped_from_a_table_border_gives_way_to_the_title_in_the_text(store, fake_embedder, tmp_path):
+    text = ("| **ỦY BAN NHÂN DÂN XÃ THỬ NGHIỆM** | **CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM** |\n\nSố: 31/TB-UBND\n\n"
+            "THÔNG BÁO\nVề lịch tiếp công dân năm 2031\n\nỦy ban nhân dân xã tiếp công dân vào thứ Năm hằng tuần.")
+    path = _write(tmp_path / "pages.jsonl", [{"id": "tb-31", "title": "|", "text": text}])
+    report = Indexer(store, fake_embedder).ingest_paths([str(path)])
+    record = next(iter(store.documents().values()))
+    assert record.meta["number"] == "31/TB-UBND"
+    assert record.meta["title"] and any(c.isalpha() for c in record.meta["title"])  # never "|" in a citation
+    assert (f"{path}#tb-31", "field 'title' '|' has no letter or digit; title taken from the text") in report.warnings
