@@ -22,6 +22,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import render
 from bot.assistant import FAILED, NON_TEXT, THANKS, Reply
+from bot.errors import error_response
 from bot.telegram_format import (call_with_retries, card_reply, citation_html, esc, hide_in_logs, keyboard,
                                  parse_callback, reply_parts, strip_html, unit_reply)
 
@@ -62,10 +63,6 @@ def telegram_channel(config: TelegramConfig, assistant) -> TelegramChannel | Non
     application = (Application.builder().token(token).base_url(config.base_url)
                    .base_file_url(_file_url(config.base_url)).concurrent_updates(8).build())
     return TelegramChannel(config, assistant, application)
-
-
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code}, status_code=status)
 
 
 class TelegramChannel:
@@ -155,19 +152,21 @@ class TelegramChannel:
         """Telegram's POST: check the secret header, hand the update to the application, answer at once."""
         expected = self.config.webhook_secret
         if not expected:
-            return _error(401, "bad_secret", "Telegram webhooks are off: NTM_TELEGRAM_WEBHOOK_SECRET is not set.")
+            return error_response(401, "bad_secret",
+                                  "Telegram webhooks are off: NTM_TELEGRAM_WEBHOOK_SECRET is not set.")
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            return _error(401, "bad_secret", f"Missing or wrong {SECRET_HEADER} header.")
+            return error_response(401, "bad_secret", f"Missing or wrong {SECRET_HEADER} header.")
         try:
             data = json.loads(await request.body())
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)
         except Exception:
-            return _error(400, "invalid_update", "The body is not a Telegram Update (a JSON object with update_id).")
+            return error_response(400, "invalid_update",
+                                  "The body is not a Telegram Update (a JSON object with update_id).")
         if not self.application.running:
-            return _error(503, "not_ready", "The Telegram channel is not running yet; Telegram will retry.")
+            return error_response(503, "not_ready", "The Telegram channel is not running yet; Telegram will retry.")
         # Telegram re-sends an update it thinks was not delivered; answer it once.
         if await asyncio.to_thread(self.assistant.conversations.first_sight, CHANNEL, str(update.update_id)):
             await self.application.update_queue.put(update)

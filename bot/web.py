@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.concurrency import run_in_threadpool
 
 from bot.assistant import ChatAssistant, Reply
+from bot.errors import error_response
 from bot.render import answer_sections, source_name
 from knowledge.text import valid_text
 from retrieval.evidence import Citation
@@ -145,7 +146,7 @@ def reply_response(reply: Reply) -> JSONResponse:
 
 def _error(status: int, code: str, detail: str, state: str = "bad_request", headers: dict | None = None
            ) -> JSONResponse:
-    return JSONResponse({"detail": detail, "code": code, "status": state}, status_code=status, headers=headers)
+    return error_response(status, code, detail, headers, status=state)  # the page also reads a "status"
 
 
 def _valid_strings(value: object) -> object:

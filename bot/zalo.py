@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from bot.assistant import NON_TEXT, RATE_LIMITED, THANKS, ChatAssistant
+from bot.errors import error_response
 from bot.render import START_TEXT
 from bot.zalo_client import TokenStore, ZaloClient
 from knowledge.text import nfc
@@ -52,7 +53,7 @@ REFUSALS = {"too_large": "event body over the size limit", "invalid_json": "even
 
 
 def _refused(status: int, code: str) -> JSONResponse:
-    return JSONResponse({"detail": REFUSALS[code], "code": code}, status_code=status)
+    return error_response(status, code, REFUSALS[code])
 
 
 def parse_rating(text: str | None) -> int | None:

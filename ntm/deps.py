@@ -9,6 +9,7 @@ from typing import Annotated, Callable
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
+from bot.errors import error_response  # re-exported: the API routes build their errors with it
 from ntm.services import Services, ingest_catalogue
 
 log = logging.getLogger(__name__)
@@ -53,18 +54,12 @@ class ServicesUnavailable(Exception):
         self.error = error
 
 
-def error_response(status_code: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
-    """The one error body of the API: {"detail": message, "code": machine-readable code} (plus extras)."""
-    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status_code, headers=headers)
-
-
 def unavailable_response(exc: ServicesUnavailable) -> JSONResponse:
     """503 with why: still loading (retry soon) or a failed start; the reason of a failed start names paths and
     settings, so it goes to the server log only (a proxy on the same host would make every caller look local)."""
     if exc.error:
         return error_response(503, "startup_failed", STARTUP_FAILED, status="error")
     return error_response(503, "loading", LOADING, headers={"Retry-After": RETRY_AFTER_S}, status="loading")
-
 
 
 def app_state(request: Request) -> AppState:
