@@ -127,8 +127,9 @@ class Searcher:
         return bool(self._off_programme and self._programme and self.off_programme_weight != 1.0
                     and self.fusion == "dbsf" and not pinned)
 
-    def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None) -> list:
-        if self._mixed(flt):
+    def _query(self, dense, sparse, limit: int, flt: SearchFilter | None, boost: SearchFilter | None,
+               mixed: bool) -> list:
+        if mixed:  # decided once per search by `_mixed`: the fusion and the weighing go together
             return self._with_programme(dense, sparse, limit, flt, boost)
         if self.fusion != "rrf" or (boost is None and (dense is None or sparse is None)):
             return self.store.query(dense, sparse, limit, flt, boost, fusion=self.fusion.replace("engine-", ""))
@@ -217,10 +218,11 @@ class Searcher:
         cap = per_document or self.per_document
         # Over-fetch: chunks of a version not yet switched on (interrupted ingest) and chunks beyond the
         # per-document cap are dropped here.
-        hits = self._query(vectors.dense, vectors.sparse, limit * (cap + 2) + 10, flt, boost)
+        mixed = self._mixed(flt)
+        hits = self._query(vectors.dense, vectors.sparse, limit * (cap + 2) + 10, flt, boost, mixed)
         if self.refresh_every is not None and any(h.payload.get("doc_version") not in self._active for h in hits):
             self.refresh()  # another process may have switched a document to a version we do not know yet
-        if self._mixed(flt):
+        if mixed:
             hits = weigh_programme(hits, self._off_programme, self.off_programme_weight)
         results: list[SearchResult] = []
         kept: list[Hit] = []

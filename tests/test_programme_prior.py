@@ -143,7 +143,7 @@ def test_the_searchers_own_fusion_ranks_and_scores_as_the_engine_with_filters_an
     for flt, boost in ((None, None), (SearchFilter({"doc_type": ["Kế hoạch"]}), None),
                        (None, SearchFilter({"number": ["17/TB-BKX"]}))):
         engine = store.query(vectors.dense, vectors.sparse, 10, flt, boost, fusion="dbsf")
-        here = searcher._query(vectors.dense, vectors.sparse, 10, flt, boost)  # every point within the depth
+        here = searcher._query(vectors.dense, vectors.sparse, 10, flt, boost, searcher._mixed(flt))  # all in depth
         assert engine and [h.id for h in here] == [h.id for h in engine]
         assert [round(h.score, 4) for h in here] == [round(h.score, 4) for h in engine]
         assert [h.payload for h in here] == [h.payload for h in engine]
