@@ -6,7 +6,8 @@ Usage: python -m eval.bench_load [--users 20] [--seconds 60] [--routes ask chat]
 The index is built the product's way (`ntm ingest seeds ntm` as a child; idempotent, so a given --data-dir that
 already holds it only hashes the files), then `ntm serve` is started as a child on a free port. Each route gets its
 own phase: every user sends the dev questions (from its own offset, one after another, no think time) until T
-seconds have passed, waiting only when told to (a 503 with Retry-After); requests in flight then finish. Chat users keep one session each, as the web page does.
+seconds have passed, waiting only when told to (a 503 with Retry-After); requests in flight then finish. Chat users
+keep one session each, as the web page does.
 The web chat's rate limit would refuse one address after a few questions, so it is lifted for the run through its
 setting (RATE_LIMIT_LIFT; the report says so); a 429 in the figures means that setting no longer lifts it.
 Reported per phase: answers/s, latency p50/p95/max of the answers (200), errors by status; the server's RSS

@@ -66,14 +66,18 @@ def halves_table(run: dict) -> list[str]:
     return out
 
 
+def _noted(label: str, run: dict) -> str:
+    """A run's label with its note, if it has one, in brackets."""
+    return f"{label} ({run['note']})" if run.get("note") else label
+
+
 def scale_tables(s: dict) -> list[str]:
     """The whole-corpus ingest, run by run, and answering on that index."""
     out = ["Whole corpus (`python -m eval.bench_scale --data-dir DIR --ingest [--max-minutes M]`, then `--ask`):", "",
            "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
            "|---|---|---|---|---|---|---|"]
     for r in s.get("ingest_runs", []):
-        started = f"{r['started']} ({r['note']})" if r.get("note") else r["started"]
-        out.append(f"| {started} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
+        out.append(f"| {_noted(r['started'], r)} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
                    f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
     if "index" in s:
         i = s["index"]
@@ -127,7 +131,7 @@ def load_table(load: dict) -> list[str]:
            "the web chat's rate limit lifted for the run):", ""]
     rows = []
     for r in load["runs"]:
-        label = f"{r['label']} ({r['note']})" if r.get("note") else r["label"]
+        label = _noted(r["label"], r)
         rss = r["server_rss_mb"]
         for route, p in r["phases"].items():
             errors = ", ".join(f"{n}× {status}" for status, n in p["errors"].items()) or "0"

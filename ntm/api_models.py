@@ -13,7 +13,6 @@ from retrieval.service import AskResult
 from retrieval.sources import public_source
 
 
-
 class SearchHit(BaseModel):
     """One chunk in a search response (the API's view of retrieval.search.SearchResult)."""
 

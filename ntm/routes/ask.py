@@ -6,10 +6,10 @@ import time
 
 from fastapi import APIRouter, Query
 
+from knowledge.text import valid_text
 from ntm.api_models import AskRequest, AskResponse, ErrorResponse, SearchHit, SearchResponse
 from ntm.deps import ServicesDep, error_response
 from retrieval.filters import BadFilter
-from knowledge.text import valid_text
 from retrieval.gate import Overloaded
 from retrieval.question import EMPTY, MAX_QUERY_CHARS, NOT_BLANK, BadQuestion
 from retrieval.search import MODES
