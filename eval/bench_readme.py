@@ -1,9 +1,11 @@
 """The README's benchmark tables, rebuilt from the JSON the benchmarks write (between the bench markers).
 
 Usage: python -m eval.bench_readme [--dir eval/benchmarks] [--readme README.md]
-Reads embed.json (eval/bench_embed.py), retrieval-fp32.json and retrieval.json (eval/bench_retrieval.py with
-NTM_EMBED_PRECISION=fp32 and the default), scale.json (eval/bench_scale.py), layout.json, ann.json and load.json
-(eval/bench_load.py); a missing file leaves its table out.
+Reads embed.json (eval/bench_embed.py), query_encoder.json (eval/bench_query_encoder.py), the retrieval
+runs of eval/bench_retrieval.py (retrieval-fp32.json with NTM_EMBED_PRECISION=fp32 NTM_QUERY_ENCODER=model,
+retrieval-bf16-model.json with NTM_QUERY_ENCODER=model, retrieval.json with the defaults), scale.json
+(eval/bench_scale.py), layout.json, ann.json and load.json (eval/bench_load.py); a missing file leaves its
+table out.
 """
 
 from __future__ import annotations
@@ -43,13 +45,27 @@ def embed_table(e: dict) -> list[str]:
                            f"{r['cosine_min']:.5f} / {r['cosine_mean']:.5f}"] for label, r in e["results"].items()])
 
 
+def query_encoder_table(q: dict) -> list[str]:
+    """Questions embedded one at a time in a fresh process per candidate: memory, latency, vectors."""
+    head = [f"Embedding the {next(iter(q['results'].values()))['questions']} questions of the NTM dev and officer "
+            "sets one at a time, each candidate in a fresh process (`python -m eval.bench_query_encoder`):", ""]
+    return head + _table(["candidate", "RSS after loading MB", "peak RSS MB", "load s", "p50 ms", "p95 ms",
+                          "p50 × before", "cosine to the torch fp32 vectors (min / mean)"],
+                         [[label, f"{r['rss_loaded_mb']:,}", f"{r['peak_rss_mb']:,}", r["load_s"], r["query_ms_p50"],
+                           r["query_ms_p95"], r["p50_vs_before"], f"{r['cosine_min']:.6f} / {r['cosine_mean']:.6f}"]
+                          for label, r in q["results"].items()])
+
+
 def quality_table(runs: list[dict]) -> list[str]:
     """R@1 / MRR@10 per precision, per dataset and mode."""
-    out = ["| precision | set | BM25 R@1 / MRR | dense R@1 / MRR | hybrid R@1 / MRR |", "|---|---|---|---|---|"]
+    out = ["| passages | questions | set | BM25 R@1 / MRR | dense R@1 / MRR | hybrid R@1 / MRR |",
+           "|---|---|---|---|---|---|"]
     for run in runs:
+        questions = run.get("questions", "the model")  # runs before the numpy question path embedded them alike
         for d in run["datasets"]:
             cells = [f"{d['modes'][m]['R@1']:.3f} / {d['modes'][m]['MRR@10']:.3f}" for m in ("sparse", "dense", "hybrid")]
-            out.append(f"| {run['precision'] or '-'} | {d['name']} ({d['queries']} q) | " + " | ".join(cells) + " |")
+            out.append(f"| {run['precision'] or '-'} | {questions} | {d['name']} ({d['queries']} q) | "
+                       + " | ".join(cells) + " |")
     return out
 
 
@@ -145,11 +161,14 @@ def load_table(load: dict) -> list[str]:
 def render(folder: Path) -> str:
     """The whole block between the markers."""
     embed, scale = _load(folder, "embed.json"), _load(folder, "scale.json")
-    quality = [r for r in (_load(folder, "retrieval-fp32.json"), _load(folder, "retrieval.json")) if r]
+    quality = [r for r in (_load(folder, "retrieval-fp32.json"), _load(folder, "retrieval-bf16-model.json"),
+                           _load(folder, "retrieval.json")) if r]
     first = embed or scale or (quality[0] if quality else None)
     out = [machine_line(first["machine"]), ""] if first else []
     if embed:
         out += embed_table(embed) + [""]
+    if query := _load(folder, "query_encoder.json"):
+        out += query_encoder_table(query) + [""]
     if quality:
         out += ["Retrieval by precision (`python -m eval.bench_retrieval --alqac ... --dev ... --json`):", ""]
         out += quality_table(quality) + [""] + halves_table(quality[-1]) + [""]

