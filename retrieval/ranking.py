@@ -53,6 +53,8 @@ _MONEY = rf"{_NUMBER} (?:trieu|ty|nghin ty|dong|nghin dong)"
 # nhập") name the thing measured, and any figure may answer.
 _UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": _MONEY, "trieu": _MONEY, "tien": _MONEY,
           "dong": _MONEY, "nghin": rf"{_NUMBER} nghin", "tieu": rf"{_NUMBER} tieu chi", "chi": rf"{_NUMBER} chi tieu"}
+_RATE = re.compile(r"\bt[yi] le\b")  # "tỷ lệ" / "tỉ lệ", folded: the asked figure is a percentage
+_PERCENT_HEADER = re.compile(r"%|\bphan tram\b")
 _COUNTED = frozenset("xa huyen tinh thon ap ban lang ho nguoi lao san cau lop km ha lan nhom doan don cong "
                      "thanh quan phuong thi truong cho tram".split())
 
@@ -105,11 +107,15 @@ def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
 
 def _unit_pattern(question: str) -> re.Pattern[str] | None:
     """What the asked figure counts: "bao nhiêu xã" → "15 xã"; "bao nhiêu phần trăm" → "84,5%"."""
-    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", fold(question))
+    folded = fold(question)
+    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", folded)
     word = counted.group(1) if counted else ""
     if word in _UNITS:
         return re.compile(_UNITS[word])
-    return re.compile(rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b") if word in _COUNTED else None
+    if word in _COUNTED:
+        return re.compile(rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b")
+    # "đạt tỷ lệ bao nhiêu": a rate is a percentage; another figure of the page (a count of customers) is no answer.
+    return re.compile(_UNITS["phan"]) if _RATE.search(folded) and "bao nhieu" in folded else None
 
 
 def _plain_number(token: str) -> str:
@@ -208,9 +214,11 @@ class _Question:
     unit: re.Pattern[str] | None
 
 
-def _figure(q: _Question, sentence: str) -> tuple[bool, int]:
+def _figure(q: _Question, sentence: str, header: str = "") -> tuple[bool, int]:
     """Whether the sentence states the asked figure, and where (the quote is cut around it)."""
-    if q.unit is not None:  # "bao nhiêu xã": the figure must count communes ("15 xã"), not anything else
+    # A table row's cells are bare numbers when its header gives the unit ("Tỉnh (%)"): any figure of it counts.
+    unit_in_header = q.unit is not None and q.unit.pattern == _UNITS["phan"] and _PERCENT_HEADER.search(fold(header))
+    if q.unit is not None and not unit_in_header:  # "bao nhiêu xã": the figure must count communes ("15 xã")
         found = q.unit.search(fold(sentence))  # folding keeps offsets: one letter per letter
         return found is not None, found.start() if found else 0
     plain = _LIST_MARK.sub("", sentence)  # the "2." of a list item is no figure
@@ -273,7 +281,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
     out = []
     for (r, rank, s, e), bag, lead, header in zip(spans, bags, leads, shown):
         sentence = r.text[s:e]
-        has_figure, focus = _figure(q, sentence)
+        has_figure, focus = _figure(q, sentence, header)
         # a list item's lead-in ("Năm 2024, tỉnh … đặt mục tiêu: …;") is part of its headings
         support, score = _score(q, r, rank, sentence, bag, headings[rank] | lead, chunks[rank], has_figure)
         fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)

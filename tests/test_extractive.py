@@ -64,6 +64,24 @@ def test_a_figure_for_another_place_is_not_given_as_the_answer():
     assert a.text.startswith("Tài liệu hiện có chưa nêu")
 
 
+# synthetic fixture: a made-up national target, a made-up encyclopedia page on a province that states counts of
+# other things, and a made-up programme report with the province's rate
+NATIONAL_TARGET = "Mục tiêu đến năm 2035, phấn đấu cả nước có ít nhất 85% số xã đạt chuẩn NTM."
+PROVINCE_PAGE = ("Năm 2030, tỉnh Hòa Bình Xanh cũ có khoảng 435.000 khách hàng tham gia dịch vụ thanh toán di động, "
+                 "với trên 9.300 điểm chấp nhận thanh toán.[293] Đến hết năm 2030, tổng vốn huy động của các ngân hàng "
+                 "tại tỉnh đạt 16.600 tỷ đồng.[294]")
+RATE_REPORT = "Đến hết năm 2030, tỉnh Hòa Bình Xanh có 118/126 xã đạt chuẩn NTM, đạt tỷ lệ 93,7%."
+RATE_QUESTION = "Mục tiêu đến 2035 cả nước ít nhất bao nhiêu % xã đạt chuẩn NTM, mà Hòa Bình Xanh hết 2030 đã đạt tỷ lệ bao nhiêu rồi?"
+
+
+def test_a_rate_is_answered_with_a_percentage_not_another_figure_of_the_page():
+    target, page = chunk(NATIONAL_TARGET, title="Kết quả NTM"), chunk(PROVINCE_PAGE, title="Hòa Bình Xanh", score=0.9)
+    a = ask(RATE_QUESTION, [target, page, chunk(RATE_REPORT, title="Báo cáo NTM", score=0.3)])
+    assert "85%" in a.text and "93,7%" in a.text and "435.000" not in a.text
+    without = ask(RATE_QUESTION, [target, page])  # the page alone has no rate: that ask is said to be unanswered
+    assert "85%" in without.text and "435.000" not in without.text
+
+
 def test_a_question_for_a_figure_the_evidence_lacks_is_refused_and_the_governing_decision_named():
     results = [chunk(CRITERIA_TEXT, number="318/QĐ-TTg", doc_type="Quyết định", title="Bộ tiêu chí xã")]
     a = ask("thu nhap binh quan dau nguoi de dat chuan NTM vung DBSCL la bao nhieu", results)
