@@ -53,7 +53,10 @@ class Answer:
 # single break inside a sentence wrapped onto the next line ("… chưa bố trí đủ phần đối\nứng …": the next line
 # starts in lower case, is no list item, and the line before ends without punctuation).
 # A colon does not end a sentence: "tiêu chí số 17: Môi trường…" must stay whole.
-_SENT_END = re.compile(rf"(?<=[.!?…])\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
+# An encyclopedia page's reference mark after the full stop ("… thanh toán.[293] Đến hết năm 2024 …") ends the
+# sentence too: otherwise two sentences about different years read as one (lookbehinds must be fixed-width).
+_AFTER_REFERENCE = "|".join(rf"(?<=[.!?…]\[\d{{{n}}}\])" for n in range(1, 5))
+_SENT_END = re.compile(rf"(?:(?<=[.!?…])|{_AFTER_REFERENCE})\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
                        rf"|(?<![.!?…;:,\s])\n(?!(?![{UPPER}])[^\W\d_]+\s)(?!\n)|\n{{2,}}|(?<=[.!?…;:,])\n", re.UNICODE)
 
 

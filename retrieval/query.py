@@ -23,7 +23,9 @@ _TYPED_NUMBER = re.compile(r"\b(?:" + _TYPE_WORDS + r")\.?\s*(?:so\s*)?\d{1,5}(?
 _GENERIC_NUMBER = re.compile(r"\b(?:van ban|vb)\s*(?:so\s*)?(\d{2,5})\b(?!\s*/)")
 _CRITERION = re.compile(r"\b(?:tieu\s*chi|tc)\s*(?:so\s*|thu\s*)?(\d{1,2})\b")
 _PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*((?:19|20)\d\d)\b")
-_YEAR = re.compile(r"\bnam\s+((?:19|20)\d\d)\b")
+# "năm 2023", and the points in time officers type without "năm": "hết 2023", "cuối 2023" ("đến 2025" is a
+# target's deadline, not a date to judge validity at, so it is left out)
+_YEAR = re.compile(r"\b(?:nam|het|cuoi)\s+((?:19|20)\d\d)\b")
 _MONTH = re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|nam)\s*((?:19|20)\d\d)\b")
 _ASCII_DATE = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
 _NOW = ("hien nay", "hien tai", "hien hanh", "bay gio", "moi nhat", "dang ap dung", "con hieu luc",
@@ -190,8 +192,13 @@ def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequenc
         plan = _parse_one(f"{ask.search_text} {before.search_text}", entries, abbreviations, known_numbers, today,
                           as_of, ask.text)
     if plan.as_of_source == "today" and message.as_of_source != "today":
-        plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
-                       year=message.year)
+        # A date stated before or in this ask carries over ("Năm 2023, … bao nhiêu xã, … bao nhiêu thôn"); one a
+        # later ask states does not reach back ("Mục tiêu đến 2025 …, mà tỉnh X hết 2023 đạt bao nhiêu").
+        end = message.text.find(ask.text)
+        prefix = message.text if end < 0 else message.text[:end + len(ask.text)]
+        asked, period, year = _as_of(prefix, fold(prefix), today)
+        if asked:
+            plan = replace(plan, as_of=asked, as_of_source=message.as_of_source, period=period, year=year)
     own = place_names(ask.text, abbreviations)
     if own:  # "… còn tỉnh Sơn Lâm thì sao?": the place it names, not the one before's
         plan = replace(plan, entities=tuple(own))

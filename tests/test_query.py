@@ -126,3 +126,20 @@ def test_unaccented_questions_use_folded_terms_that_match_accented_text():
 
 def test_document_numbers_match_with_or_without_d_stroke():
     assert "267/bnn-vpdp" in tokenize("Công văn 267/BNN-VPĐP") and "267/bnn-vpdp" in tokenize("cv 267/BNN-VPDP")
+
+
+@pytest.mark.parametrize("typed", ["Năm 2023 tỉnh đạt bao nhiêu xã", "hết 2023 tỉnh đạt bao nhiêu xã",
+                                   "tinh dat bao nhieu xa tinh den cuoi 2023"])
+def test_a_year_typed_as_officers_do_dates_the_question(typed):
+    plan = understand(typed, ENTRIES, ABBREVIATIONS, today=TODAY)
+    assert (plan.year, plan.as_of) == (2023, date(2023, 12, 31))
+
+
+def test_a_year_in_a_later_ask_does_not_date_the_asks_before_it():
+    plan = understand("Mục tiêu đến 2025 cả nước bao nhiêu % xã đạt chuẩn, còn Thái Nguyên hết 2023 đạt tỷ lệ bao nhiêu?",
+                      ENTRIES, ABBREVIATIONS, today=TODAY)
+    (_, first), (_, second) = plan.asks
+    assert (first.year, first.as_of) == (None, TODAY) and (second.year, second.as_of) == (2023, date(2023, 12, 31))
+    later = understand("Năm 2023 tỉnh có bao nhiêu xã đạt chuẩn, bao nhiêu thôn kiểu mẫu?", ENTRIES, ABBREVIATIONS,
+                       today=TODAY)
+    assert [p.year for _, p in later.asks] == [2023, 2023]  # a date stated first carries over
