@@ -17,6 +17,9 @@ META = "\u2581"  # SentencePiece's word marker
 UNK_PENALTY = 10.0  # tokenizers' K_UNK_PENALTY: an unknown character scores this far below the worst piece
 GRAPHEME_BYTES = 6  # `Precompiled` maps a whole grapheme by its first code point when it is shorter than this
 _GRAPHEME = regex.compile(r"\X")
+# Unicode 15.1 joined an Indic consonant, virama and consonant into one grapheme (rule GB9c); `tokenizers`' grapheme
+# rules are older and break before the second consonant. Splitting there again keeps the HF ids (found by fuzzing).
+_CONJUNCT = regex.compile(r"(?<=[\u094D\u09CD\u0ACD\u0B4D\u0C4D\u0D4D][\p{Mn}\u200D]*)(?=\p{Lo})")
 _SPACES = regex.compile(" {2,}")
 
 
@@ -75,7 +78,7 @@ class UnigramTokenizer:
         """The code-point map as `tokenizers`' Precompiled applies it: a short grapheme goes by its first code point."""
         norm = self.norm
         parts: list[str] = []
-        for grapheme in _GRAPHEME.findall(text):
+        for grapheme in (g for joined in _GRAPHEME.findall(text) for g in _CONJUNCT.split(joined)):
             if len(grapheme) > 1 and len(grapheme.encode("utf-8")) < GRAPHEME_BYTES and grapheme[0] in norm:
                 parts.append(norm[grapheme[0]])
             else:

@@ -33,6 +33,7 @@ TRICKY = [
     "<s>chào</s> <unk> a  <mask> b<pad>",
     "😀👍🏽 🇻🇳 \u200b\u200d \x00\x01 𝐀𝐁 ǅ",
     "Hạnh phúc---------------  CA----- Ex----- a-----",  # equal-score splits, decided by the scores' last bit
+    "йहʱ्दκ क्‍ष",  # a mapped letter, virama and consonant: one grapheme in Unicode 15.1, two for tokenizers
     "hỏi về tiêu chí số 6 " * 120,
 ]
 
@@ -57,6 +58,30 @@ def test_tokenizer_gives_the_hf_tokenizers_ids(built_model: Path, encoder: E5Num
     hf = Tokenizer.from_file(str(built_model / "tokenizer.json"))
     hf.enable_truncation(encoder.max_length)  # sentence-transformers truncates to the model's 512
     assert encoder.tokenizer.encode("query: " + text, encoder.max_length) == hf.encode("query: " + text).ids
+
+
+# Characters to build random messages from: letters with and without Vietnamese marks, odd spaces, punctuation,
+# combining marks, emoji sequences, other scripts (Indic conjuncts among them), control characters.
+FUZZ_POOLS = ["abcxyzABCXYZ0189", "àảãạăằắẳẵặâầấẩẫậđĐềếểễệọộờớợụừứửữựỳỵ", " \t\n\r\u00a0\u2000\u3000\u200b\u200d\ufeff",
+              ".,;:!?-–—()[]{}\"'“”…%/|*#@&+=<>~_", "\u0300\u0301\u0303\u0309\u0323\u031b\u0308\u20dd\ufe0f",
+              "😀👍🏽🇻🇳👨‍👩‍👧❤️", "中文한국어ไทยالعربيةРусскийΕλληνικάहिन्दीक्षʱ्द", "\x01\x08\x1f\x7f\x85\u2028"]
+FUZZ_PIECES = ["<s>", "</s>", "<pad>", "<unk>", " <mask>", "<mask", "ＡＢ１", "½", "ﬁ", "㎏", "ǅ", "ʱ"]
+
+
+@pytest.mark.model
+def test_random_messages_get_the_hf_tokenizers_ids(built_model: Path, encoder: E5NumpyEncoder) -> None:
+    """Seeded random strings (100,000 of this kind matched when it was written; 3,000 here keep it quick)."""
+    import random
+
+    hf = Tokenizer.from_file(str(built_model / "tokenizer.json"))
+    hf.enable_truncation(encoder.max_length)
+    rng = random.Random(20261207)
+    for _ in range(3000):
+        parts = [rng.choice(FUZZ_PIECES) if rng.random() < 0.1 else
+                 "".join(rng.choice(pool) for _ in range(rng.randint(1, 8)))
+                 for pool in rng.choices(FUZZ_POOLS, k=rng.randint(1, 20))]
+        text = "".join(parts)
+        assert encoder.tokenizer.encode(text, encoder.max_length) == hf.encode(text).ids, repr(text)
 
 
 @pytest.mark.model
