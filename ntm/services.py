@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,12 +222,16 @@ def limit_answer_threads(settings: Settings) -> int:
     """For a process that answers concurrently (`ntm serve`): each answering slot's model call gets its share of
     the cores (1 thread each by default), instead of every worker thread running a team of one per core; returns
     the threads per call. Call before serving; not for ingest, whose large batches use every core."""
-    import torch  # loaded anyway by the model; only when serving
+    from threadpoolctl import threadpool_limits
 
     # Measured (eval/bench_load.py, 20 users): 2 threads per call cost 60-67 ms of server CPU per answer, 1 thread
     # 42-48 ms: threads of the other calls' teams spin waiting for cores.
     threads = max(1, _cores() // answer_slots(settings))
-    torch.set_num_threads(threads)
+    threadpool_limits(threads, user_api="blas")  # numpy's BLAS: the questions' forward pass (NTM_QUERY_ENCODER)
+    if "torch" in sys.modules:  # the model is loaded already
+        sys.modules["torch"].set_num_threads(threads)
+    else:  # torch reads it when a passage (or, with NTM_QUERY_ENCODER=model, a question) first loads the model;
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # importing torch here would cost 190 MB for nothing
     return threads
 
 

@@ -21,6 +21,7 @@ from retrieval.unigram import UnigramTokenizer
 # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7 (4e-7 evaluated in float32), under the fp32 path's own noise.
 _ERF_P = 0.3275911
 _ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+NORM_FLOOR = 1e-12  # an all-zero vector stays zero instead of dividing by zero (as sentence-transformers does)
 PASS_TOKENS = 2048  # tokens stacked into one pass: a message and its asks fit; a benchmark's 520 questions are cut up
 
 
@@ -89,7 +90,10 @@ class E5NumpyEncoder:
         self.tokenizer: UnigramTokenizer | None = None
         self.dim = 0
         self._layers: list[_Layer] = []
-        self._word_blocks = np.zeros((0, 0), np.uint8)
+        self._word_blocks = np.zeros((0, 0), np.uint8)  # [vocab, 4-bit blocks of one row]
+        self._pos = self._type0 = np.zeros(0, np.float32)  # position rows; the one token-type row used
+        self._emb_ln: tuple[np.ndarray, np.ndarray] = (self._pos, self._pos)
+        self._heads, self._eps = 1, 0.0
 
     def load(self) -> None:
         """Read the model file: tokenizer, dequantised layers, the word embedding kept in 4-bit blocks."""
@@ -125,7 +129,7 @@ class E5NumpyEncoder:
                 end += 1
             for i, hidden in enumerate(self._forward(ids[row:end]), start=row):
                 vector = hidden.mean(axis=0)
-                out[i] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+                out[i] = vector / max(float(np.linalg.norm(vector)), NORM_FLOOR)
             row = end
         return out
 

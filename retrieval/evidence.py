@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
+import regex
+
 from knowledge.catalogue import number_key
 from knowledge.dates import ANY_DATE, iso
 from knowledge.text import LIST_MARKER, UPPER, nfc
@@ -53,11 +55,12 @@ class Answer:
 # single break inside a sentence wrapped onto the next line ("… chưa bố trí đủ phần đối\nứng …": the next line
 # starts in lower case, is no list item, and the line before ends without punctuation).
 # A colon does not end a sentence: "tiêu chí số 17: Môi trường…" must stay whole.
-# An encyclopedia page's reference mark after the full stop ("… thanh toán.[293] Đến hết năm 2024 …") ends the
-# sentence too: otherwise two sentences about different years read as one (lookbehinds must be fixed-width).
-_AFTER_REFERENCE = "|".join(rf"(?<=[.!?…]\[\d{{{n}}}\])" for n in range(1, 5))
-_SENT_END = re.compile(rf"(?:(?<=[.!?…])|{_AFTER_REFERENCE})\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
-                       rf"|(?<![.!?…;:,\s])\n(?!(?![{UPPER}])[^\W\d_]+\s)(?!\n)|\n{{2,}}|(?<=[.!?…;:,])\n", re.UNICODE)
+# Reference marks after the full stop ("… thanh toán.[293] Đến hết năm 2024 …", also "[14][15]", "[a]",
+# "[ cần dẫn nguồn]") end the sentence too: otherwise two sentences about different years read as one. The
+# `regex` module allows that variable-width lookbehind.
+_SENT_END = regex.compile(rf"(?<=[.!?…](?:\[[^\]\n]{{1,30}}\])*)\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
+                          rf"|(?<![.!?…;:,\s])\n(?!(?![{UPPER}])[^\W\d_]+\s)(?!\n)|\n{{2,}}|(?<=[.!?…;:,])\n",
+                          regex.UNICODE)
 
 
 _MARKER = re.compile(rf"(?:(?:Điều|Khoản|Mục|Chương|Phần|Phụ lục)\s+)?{LIST_MARKER}")

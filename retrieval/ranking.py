@@ -17,6 +17,7 @@ from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold, folded_words
 from retrieval.evidence import stated_numbers, supported_numbers
 from retrieval.asks import QUESTION_WORDS
+from retrieval.asked_figure import NUMBER, unit_in_header, unit_pattern
 from retrieval.kinds import kind_fits, may_answer
 from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
@@ -47,18 +48,6 @@ IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
-_NUMBER = r"\d+(?:[.,]\d+)*"
-_MONEY = rf"{_NUMBER} (?:trieu|ty|nghin ty|dong|nghin dong)"
-# What "bao nhiêu <word>" counts, when the word is a unit or a countable noun; other words ("vốn", "thu
-# nhập") name the thing measured, and any figure may answer.
-_UNITS = {"phan": rf"{_NUMBER}\s*%|{_NUMBER} phan tram", "ty": _MONEY, "trieu": _MONEY, "tien": _MONEY,
-          "dong": _MONEY, "nghin": rf"{_NUMBER} nghin", "tieu": rf"{_NUMBER} tieu chi", "chi": rf"{_NUMBER} chi tieu"}
-_RATE = re.compile(r"\bt[yi] le\b")  # "tỷ lệ" / "tỉ lệ", folded: the asked figure is a percentage
-_PERCENT_HEADER = re.compile(r"%|\bphan tram\b")
-_COUNTED = frozenset("xa huyen tinh thon ap ban lang ho nguoi lao san cau lop km ha lan nhom doan don cong "
-                     "thanh quan phuong thi truong cho tram".split())
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One sentence of one retrieved chunk, scored against the question."""
@@ -103,19 +92,6 @@ def _weights(terms: list[str], sentences: list[set[str]]) -> dict[str, float]:
     """IDF of each question word over the evidence's sentences: a word every sentence has says little."""
     n = len(sentences) or 1
     return {t: math.log(1 + (n + 1) / (IDF_SMOOTHING + sum(1 for s in sentences if t in s))) for t in terms}
-
-
-def _unit_pattern(question: str) -> re.Pattern[str] | None:
-    """What the asked figure counts: "bao nhiêu xã" → "15 xã"; "bao nhiêu phần trăm" → "84,5%"."""
-    folded = fold(question)
-    counted = re.search(r"\b(?:bao nhieu|may)\s+([a-z]+)", folded)
-    word = counted.group(1) if counted else ""
-    if word in _UNITS:
-        return re.compile(_UNITS[word])
-    if word in _COUNTED:
-        return re.compile(rf"\b{_NUMBER}(?: {_NUMBER})? {word}\b")
-    # "đạt tỷ lệ bao nhiêu": a rate is a percentage; another figure of the page (a count of customers) is no answer.
-    return re.compile(_UNITS["phan"]) if _RATE.search(folded) and "bao nhieu" in folded else None
 
 
 def _plain_number(token: str) -> str:
@@ -216,15 +192,15 @@ class _Question:
 
 def _figure(q: _Question, sentence: str, header: str = "") -> tuple[bool, int]:
     """Whether the sentence states the asked figure, and where (the quote is cut around it)."""
-    # A table row's cells are bare numbers when its header gives the unit ("Tỉnh (%)"): any figure of it counts.
-    unit_in_header = q.unit is not None and q.unit.pattern == _UNITS["phan"] and _PERCENT_HEADER.search(fold(header))
-    if q.unit is not None and not unit_in_header:  # "bao nhiêu xã": the figure must count communes ("15 xã")
+    # "bao nhiêu xã": the figure must count communes ("15 xã"); a table row's cells are bare numbers when its
+    # header gives the unit ("Tỉnh (%)"), and any figure of it counts.
+    if q.unit is not None and not unit_in_header(q.unit, header):
         found = q.unit.search(fold(sentence))  # folding keeps offsets: one letter per letter
         return found is not None, found.start() if found else 0
     plain = _LIST_MARK.sub("", sentence)  # the "2." of a list item is no figure
     if not _has_quantity(plain, q.dates_count, q.asked):
         return False, 0
-    return True, next((m.start() for m in re.finditer(_NUMBER, sentence) if _plain_number(m.group(0)) not in q.asked), 0)
+    return True, next((m.start() for m in re.finditer(NUMBER, sentence) if _plain_number(m.group(0)) not in q.asked), 0)
 
 
 def _score(q: _Question, r: SearchResult, rank: int, sentence: str, bag: set[str], heading: set[str],
@@ -272,7 +248,8 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         weights = {t: w if t in own else w * CONTEXT_WEIGHT for t, w in weights.items()}
     q = _Question(plan, weights, sum(weights.values()) or 1.0, list(zip(terms, terms[1:])),
                   any(w in (plan.folded or fold(plan.text)) for w in _DATE_WORDS),
-                  supported_numbers([plan.text, *plan.numbers]), _unit_pattern(plan.folded or plan.text))
+                  supported_numbers([plan.text, *plan.numbers]),
+                  unit_pattern(plan.folded or plan.text, plan.own_text or plan.folded or plan.text))
     stale_of = {i: _staleness(r, plan, catalogue) for i, r in enumerate(results)}
     headings = [with_aliases(set(folded_words(f"{r.title or ''} {r.path} {r.number or ''}")), f"{r.title} {r.text}",
                              plan.aliases) for r in results]

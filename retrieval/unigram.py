@@ -21,6 +21,7 @@ _GRAPHEME = regex.compile(r"\X")
 # rules are older and break before the second consonant. Splitting there again keeps the HF ids (found by fuzzing).
 _CONJUNCT = regex.compile(r"(?<=[\u094D\u09CD\u0ACD\u0B4D\u0C4D\u0D4D][\p{Mn}\u200D]*)(?=\p{Lo})")
 _SPACES = regex.compile(" {2,}")
+_SPACE = regex.compile(r"\s")
 
 
 class UnigramTokenizer:
@@ -37,11 +38,10 @@ class UnigramTokenizer:
         names = {pieces[i]: i for i in specials}
         if mask is not None:
             names[pieces[mask]] = mask
-        # Longest first, so "</s>" is not read as "<s>"; "<mask>" also takes the spaces on its left (lstrip).
-        alternatives = [(r"\s*" if i == mask else "") + regex.escape(name)
-                        for name, i in sorted(names.items(), key=lambda kv: -len(kv[0]))]
+        # Longest first, so "</s>" is not read as "<s>".
+        alternatives = [regex.escape(name) for name in sorted(names, key=len, reverse=True)]
         self._special_re = regex.compile("|".join(alternatives)) if alternatives else None
-        self._special_ids = names
+        self._special_ids, self.mask = names, mask
 
     def encode(self, text: str, max_length: int | None = None) -> list[int]:
         """Ids of `text` as `<s> … </s>`, the content cut to `max_length - 2` ids like HF truncation."""
@@ -55,8 +55,10 @@ class UnigramTokenizer:
         out: list[int] = []
         start = 0
         for match in self._special_re.finditer(text) if self._special_re else ():
-            out += self._segment_ids(text[start:match.start()])
-            out.append(self._special_ids[match.group().lstrip()])
+            special = self._special_ids[match.group()]
+            before = text[start:match.start()]
+            out += self._segment_ids(_without_trailing_spaces(before) if special == self.mask else before)
+            out.append(special)  # "<mask>" also takes the spaces on its left (HF's lstrip)
             start = match.end()
         out += self._segment_ids(text[start:])
         return out
@@ -134,6 +136,15 @@ def as_tokenizers_reads(score: float) -> float:
     digits, power = int(whole + fraction), (int(exponent) if exponent else 0) - len(fraction)
     value = float(digits) * 10.0**power if power >= 0 else float(digits) / 10.0**-power
     return -value if negative else value
+
+
+def _without_trailing_spaces(text: str) -> str:
+    """`text` without the white space at its end, in one pass (a regex \\s*<mask> retried at every space of a long run
+    is quadratic)."""
+    end = len(text)
+    while end and _SPACE.match(text, end - 1):
+        end -= 1
+    return text[:end]
 
 
 def _words(normal: str) -> list[str]:

@@ -84,6 +84,18 @@ def test_a_rate_is_answered_with_a_percentage_not_another_figure_of_the_page():
     assert "42%" not in without.text  # a rate of another year: the page's reference marks end its sentences
 
 
+def test_a_rate_may_be_a_percent_column_or_a_ratio_and_a_rate_asked_before_binds_only_its_own_ask():
+    report = chunk("Năm 2031, tỷ lệ hộ nghèo của xã Hòa Bình Xanh là 2,1%. Thu nhập bình quân đầu người của xã "
+                   "Hòa Bình Xanh đạt 62 triệu đồng/người/năm.", title="Báo cáo xã Hòa Bình Xanh")
+    a = ask("Năm 2031 tỷ lệ hộ nghèo của xã Hòa Bình Xanh là bao nhiêu? Thu nhập bình quân đầu người thì bao nhiêu?",
+            [report])
+    assert "2,1%" in a.text and "62 triệu" in a.text
+    row = chunk("| Chỉ tiêu | Đơn vị | Năm 2031 |\n| Tỷ lệ hộ nghèo xã Hòa Bình Xanh | % | 2,1 |", title="Phụ lục")
+    assert "2,1" in ask("Tỷ lệ hộ nghèo xã Hòa Bình Xanh năm 2031 là bao nhiêu?", [row]).text.split("Căn cứ")[0]
+    ratio = chunk("Tỷ lệ vốn đối ứng giữa tỉnh và xã Hòa Bình Xanh là 7:3.", title="Hòa Bình Xanh")
+    assert "7:3" in ask("Tỷ lệ vốn đối ứng giữa tỉnh và xã Hòa Bình Xanh là bao nhiêu?", [ratio]).text.split("Căn cứ")[0]
+
+
 def test_a_question_for_a_figure_the_evidence_lacks_is_refused_and_the_governing_decision_named():
     results = [chunk(CRITERIA_TEXT, number="318/QĐ-TTg", doc_type="Quyết định", title="Bộ tiêu chí xã")]
     a = ask("thu nhap binh quan dau nguoi de dat chuan NTM vung DBSCL la bao nhieu", results)
@@ -153,3 +165,12 @@ def test_sentences_keep_list_markers_and_criteria_items_whole():
     parts = [text[s:e] for s, e in split_sentences(text)]
     assert parts == ["Điều 1. Phạm vi: áp dụng cho xã.", "2. Mục hai;", "tiêu chí số 17: Môi trường;",
                      "tiêu chí số 18: Hệ thống"]
+
+
+def test_reference_marks_after_a_full_stop_end_the_sentence():
+    # synthetic, in the layout of encyclopedia pages: marks numbered, stacked, lettered or a note
+    text = ("Tỉnh có 120 xã đạt chuẩn.[14][15] Năm 2031 có 5 huyện.[a] Tỉnh có 10 phường.[ cần dẫn nguồn] "
+            "Năm 2030 có 435.000 khách hàng.[293] Đến hết năm 2031, tỷ lệ đạt 42%.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Tỉnh có 120 xã đạt chuẩn.[14][15]", "Năm 2031 có 5 huyện.[a]", "Tỉnh có 10 phường.[ cần dẫn nguồn]",
+        "Năm 2030 có 435.000 khách hàng.[293]", "Đến hết năm 2031, tỷ lệ đạt 42%."]

