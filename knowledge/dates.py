@@ -8,6 +8,7 @@ import re
 DATE = (r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*((?:19|20)\d\d)"  # 18/11/2025, 10-3-2023
         r"|(\d{1,2})[\s*_]+tháng[\s*_]+(\d{1,2})[\s*_]+năm[\s*_]+((?:19|20)\d\d)")  # ngày 18 tháng 11 năm 2025
 ANY_DATE = re.compile(DATE)
+A_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a year written alone: "2023", not part of "120235"
 
 
 def iso(groups: tuple[str | None, ...]) -> str | None:

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Iterable, Sequence
 
 from knowledge.catalogue import CatalogueEntry, find_entry, number_key
-from knowledge.dates import ANY_DATE, iso
+from knowledge.dates import A_YEAR, ANY_DATE, iso
 from knowledge.doctypes import TYPED_NUMBER_CODES, words_pattern
 from knowledge.text import fold, folded_words
 from retrieval.places import has_diacritics, place_names  # noqa: F401 (has_diacritics is part of query's API)
-from retrieval.asks import KIND_CUES, MAX_ASKS, Ask, Vocabulary, split_asks
+from retrieval.asks import KIND_CUES, MAX_ASKS, TYPO_MIN_COUNT, Ask, Vocabulary, split_asks
 from retrieval.question import normalise_question
 from retrieval.sparse import DOC_NUMBER_RE
 
@@ -25,8 +25,8 @@ _CRITERION = re.compile(r"\b(?:tieu\s*chi|tc)\s*(?:so\s*|thu\s*)?(\d{1,2})\b")
 _PERIOD = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|den|toi)\s*((?:19|20)\d\d)\b")
 # "năm 2023", and the points in time officers type without "năm": "hết 2023", "cuối 2023" ("đến 2025" is a
 # target's deadline, not a date to judge validity at, so it is left out)
+_TIME_WORDS = ("nam", "het", "cuoi", "thang", "ngay")  # what _YEAR, _MONTH and _ASCII_DATE read
 _YEAR = re.compile(r"\b(?:nam|het|cuoi)\s+((?:19|20)\d\d)\b")
-_STATED_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _MONTH = re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|nam)\s*((?:19|20)\d\d)\b")
 _ASCII_DATE = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+((?:19|20)\d\d)\b")
 _NOW = ("hien nay", "hien tai", "hien hanh", "bay gio", "moi nhat", "dang ap dung", "con hieu luc",
@@ -131,8 +131,7 @@ def _as_of(text: str, folded: str, today: date) -> tuple[date | None, str | None
         month, year = int(mm.group(1)), int(mm.group(2))
         if 1 <= month <= 12:
             return date(year, month, calendar.monthrange(year, month)[1]), None, year
-    # the typo fixer may read "cuối 2023 có" as "dưới 2023 có": the year is looked for in the words as typed too
-    if ym := _YEAR.search(folded) or _YEAR.search(fold(text)):
+    if ym := _YEAR.search(folded):
         year = int(ym.group(1))
         return (date(year, 12, 31) if year < today.year else today if year == today.year else date(year, 1, 1)), None, year
     if any(w in folded for w in _NOW):
@@ -193,7 +192,7 @@ def _ask_plan(ask: Ask, before: Ask | None, message: QueryPlan, entries: Sequenc
         # "…mấy xã đạt chuẩn, mấy xã kiểu mẫu": an ask naming no document or place is about the one before's
         plan = _parse_one(f"{ask.search_text} {before.search_text}", entries, abbreviations, known_numbers, today,
                           as_of, ask.text)
-    if plan.as_of_source == "today" and message.as_of_source != "today" and not _STATED_YEAR.search(ask.text):
+    if plan.as_of_source == "today" and message.as_of_source != "today" and not A_YEAR.search(ask.text):
         # The message's date ("…, tính đến cuối năm 2023") dates its asks, except one that states its own year
         # ("Mục tiêu đến 2025 …, mà tỉnh X hết 2023 đạt bao nhiêu": the target is not dated 2023).
         plan = replace(plan, as_of=message.as_of, as_of_source=message.as_of_source, period=message.period,
@@ -212,9 +211,11 @@ def vocabulary_of(entries: Sequence[CatalogueEntry]) -> Vocabulary:
     """The domain's words (the catalogue's titles, summaries, topics, criteria; the question phrases), built once."""
     held = _VOCABULARIES.get(id(entries))
     if held is None or held[0] is not entries:
-        # the question phrases are words of the domain too ("bao nhiu" → "bao nhiêu")
+        # the question phrases and the time words read here are words of the domain too ("bao nhiu" → "bao
+        # nhiêu"; "cuối 2023" must not become "dưới 2023")
         texts = [" ".join((e.title, e.summary, e.scope, *e.topics, *e.criteria, e.issuer))
-                 for e in entries] + [" ".join(c for _, cues in KIND_CUES for c in cues)] * 2
+                 for e in entries] + [" ".join(c for _, cues in KIND_CUES for c in cues)] * TYPO_MIN_COUNT
+        texts += list(_TIME_WORDS) * TYPO_MIN_COUNT  # each alone: no word pairs with the phrases
         held = (entries, Vocabulary(texts))
         _VOCABULARIES.clear()
         _VOCABULARIES[id(entries)] = held

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
+from knowledge.dates import A_YEAR
 from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold, folded_words
 from retrieval.evidence import stated_numbers, supported_numbers
@@ -100,7 +101,7 @@ def _plain_number(token: str) -> str:
 
 def _mentions_year(sentence: str, year: int) -> bool:
     """False when the sentence is about other years only ("đến năm 2020" for a question on 2024)."""
-    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d\d(?!\d)", sentence)}
+    years = {int(y) for y in A_YEAR.findall(sentence)}
     spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
     return not years or year in years or any(a <= year <= b for a, b in spans)
 
