@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.bench_ingest import machine
+from eval.bench_load import proc_status
 
 REPO = Path(__file__).resolve().parents[1]
 SETS = ("ntm_dev.jsonl", "ntm_officer.jsonl")
@@ -41,13 +43,6 @@ def questions() -> list[str]:
     return out
 
 
-def _status_mb(key: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def child(encoder: str, precision: str, data_dir: Path, vectors_out: Path) -> dict:
     """In the child: build the embedder as the app does, embed each question alone, report memory and times."""
     from ntm.services import build_embedder
@@ -60,14 +55,15 @@ def child(encoder: str, precision: str, data_dir: Path, vectors_out: Path) -> di
     qs = questions()
     for q in qs[:WARM_UP_QUESTIONS]:
         embedder.embed_queries([q])
-    load_s, rss_loaded = time.perf_counter() - started, _status_mb("VmRSS")
+    load_s, rss_loaded = time.perf_counter() - started, proc_status(os.getpid())["rss_mb"]
     times, rows = [], []
     for q in qs:
         t = time.perf_counter()
         rows.append(embedder.embed_queries([q])[0])
         times.append((time.perf_counter() - t) * 1000)
     np.save(vectors_out, np.asarray(rows, np.float32))
-    return {"load_s": round(load_s, 1), "rss_loaded_mb": round(rss_loaded), "peak_rss_mb": round(_status_mb("VmHWM")),
+    peak = proc_status(os.getpid())["peak_rss_mb"]
+    return {"load_s": round(load_s, 1), "rss_loaded_mb": rss_loaded, "peak_rss_mb": peak,
             "query_ms_p50": round(float(np.percentile(times, 50)), 1),
             "query_ms_p95": round(float(np.percentile(times, 95)), 1), "questions": len(qs)}
 

@@ -51,6 +51,16 @@ class E5Bin:
     tensors: dict[str, TensorEntry]
     data: bytes
 
+    @property
+    def specials(self) -> tuple[int, ...]:
+        """Ids of the special tokens typed text is split on: <s>, <pad>, </s>, <unk>."""
+        return self.bos, self.pad, self.eos, self.unk
+
+    @property
+    def mask(self) -> int | None:
+        """Id of "<mask>" when the vocabulary ends with it (XLM-R style; it also takes the spaces on its left)."""
+        return len(self.pieces) - 1 if self.pieces and self.pieces[-1] == "<mask>" else None
+
     def tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Return tensor `name` as float32 of `shape`, dequantising Q4_0 blocks like e5.c's deq_row."""
         entry = self.tensors.get(name)

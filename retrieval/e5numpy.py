@@ -100,10 +100,8 @@ class E5NumpyEncoder:
         if self.tokenizer is not None:
             return
         m = read_e5bin(self.source)
-        specials = [m.bos, m.pad, m.eos, m.unk]
-        mask = len(m.pieces) - 1 if m.pieces[-1] == "<mask>" else None
         tokenizer = UnigramTokenizer(m.pieces, m.scores, m.norm_map, bos=m.bos, eos=m.eos, unk=m.unk,
-                                     specials=specials, mask=mask)
+                                     specials=m.specials, mask=m.mask)
         H = m.hidden
         word = m.tensors["emb.word"]
         self._word_blocks = np.frombuffer(m.data, np.uint8, word.nbytes, word.offset).reshape(

