@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.pipeline import Indexer
+from ingest.pipeline import Indexer, embed_text_for
+from ingest.types import DocMeta
 from ingest.types import Chunk, ChunkSpan
 from knowledge.text import nfc
 from retrieval.store import DocRecord
 
-ALQAC_INDEX_VERSION = "1"  # bump when splitting, embedding text or payload layout changes
+ALQAC_INDEX_VERSION = "2"  # 2: the embedded text names the law and the article, as the product does  # bump when splitting, embedding text or payload layout changes
 MAX_PIECE_CHARS = 1500
 POINT_NS = uuid.UUID("0d5c8e0e-3f4e-5b8a-9f65-a1c2d3e4f5a6")
 
@@ -157,6 +158,9 @@ def _chunks(article: AlqacArticle, version: str, max_chars: int, source: str, wr
     for pos, piece in enumerate(split_article(article.text, max_chars)):
         # Later pieces lose the title line; repeat it so each piece says what the article is about.
         embed = piece if pos == 0 or not heading or len(heading) > 200 else f"{heading}\n{piece}"
+        # Embedded the way the product embeds its own chunks (ingest.pipeline.embed_text_for): the document's
+        # number, the structural path ("Điều 15"), then the text, so "theo Điều 15 ..." can find the article.
+        embed = embed_text_for(DocMeta(number=article.law_id), path, embed)
         payload = {"doc_id": article.doc_id, "doc_version": version, "text": piece, "title": article.law_id,
                    "path": path, "source": f"{source}#{article.doc_id}", "number": article.law_id,
                    "article_id": article.article_id, "position": pos, "page": None, "status": None,

@@ -94,6 +94,31 @@ def test_index_search_modes_and_cache_reuse(alqac_dir, tmp_path, fake_embedder, 
     assert "reused" in again.notes[0]
 
 
+def test_a_question_naming_an_article_finds_it(tmp_path, fake_embedder):
+    # Articles are embedded as the product embeds its chunks: law number and "Điều N" before the text, which
+    # itself never says which article it is. Six articles with the same wording: only the path tells them apart.
+    folder = tmp_path / "same"
+    folder.mkdir()
+    rows = [{"doc_id": f"98/2032/QH98::{n}", "law_id": "98/2032/QH98", "article_id": str(n),
+             "text": "Báo cáo định kỳ\n\nỦy ban nhân dân xã báo cáo kết quả thực hiện hằng năm."} for n in range(1, 7)]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    (article,) = [a for a in alqac_mod.load_corpus(folder) if a.article_id == "4"]
+    version = alqac_mod.article_version(article, fake_embedder.name)
+    (chunk,) = alqac_mod._chunks(article, version, alqac_mod.MAX_PIECE_CHARS, "corpus.jsonl", 0.0)
+    assert chunk.embed_text.startswith("98/2032/QH98\nĐiều 4\n") and chunk.span.text == article.text
+    query = bench.BenchQuery("s-9", "Theo Điều 4, xã báo cáo kết quả thế nào?", frozenset({"98/2032/QH98::4"}), "")
+    store, _ = bench.open_alqac_index(folder / "corpus.jsonl", fake_embedder, tmp_path / "work", False)
+    try:
+        from retrieval.search import Searcher
+
+        searcher = Searcher(store, fake_embedder)
+        for mode in ("sparse", "hybrid"):
+            run = bench.run_mode(searcher, [query], mode, lambda r: r.doc_id, progress=False)
+            assert run.ranked["s-9"][0] == "98/2032/QH98::4", mode
+    finally:
+        store.close()
+
+
 def test_point_ids_are_deterministic(alqac_dir, fake_embedder):
     (article,) = [a for a in alqac_mod.load_corpus(alqac_dir) if a.article_id == "1"]
     v1 = alqac_mod.article_version(article, fake_embedder.name)
