@@ -1,5 +1,5 @@
 """Vietnamese text primitives shared by every floor: the NFC entry point, the one diacritic fold, and the
-one list-marker pattern, the upper-case letters."""
+one list-marker pattern, the upper-case letters, Markdown marks taken off for display."""
 
 from __future__ import annotations
 
@@ -38,6 +38,19 @@ REPLACEMENT = "\ufffd"
 def valid_text(text: str) -> str:
     """Text that every encoder accepts: lone surrogates (the only str a UTF-8 encoder refuses) become U+FFFD."""
     return _SURROGATES.sub(REPLACEMENT, text)
+
+
+# Markdown marks in pages saved as Markdown (tvpl pages, .md notes): "**bold**", "*italic*", "__bold__", "# "
+# headings. A chat shows them as asterisks. Only markers that open or close a word go, so "2*3", "(*)",
+# a "* " bullet, a "***" rule and "____" form blanks stay.
+_EMPHASIS = re.compile(r"(?<![\w*])\*{1,3}(?=[^\W_]|[“\"(\[])|(?<=[^\W_]|[.,:;!?)”\"])\*{1,3}(?![\w*])"
+                       r"|(?<!\w)__(?=[^\W_]|[“\"(\[])|(?<=[^\W_]|[.,:;!?)”\"])__(?!\w)")
+_HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
+
+
+def without_markup(text: str) -> str:
+    """Text to show without Markdown emphasis marks and heading hashes (the stored text keeps them)."""
+    return _HEADING.sub("", _EMPHASIS.sub("", text)) if ("*" in text or "_" in text or "#" in text) else text
 
 
 def nfc(text: str) -> str:

@@ -14,7 +14,7 @@ import regex
 
 from knowledge.catalogue import number_key
 from knowledge.dates import ANY_DATE, iso
-from knowledge.text import LIST_MARKER, UPPER, nfc
+from knowledge.text import LIST_MARKER, UPPER, nfc, without_markup
 from retrieval.sparse import DOC_NUMBER_RE
 
 
@@ -35,9 +35,11 @@ class Citation:
 
     @classmethod
     def of(cls, n: int, result, title: str, location: str, quote: str, page: int | None = None) -> "Citation":
-        """Citation [n] of a retrieved chunk (`retrieval.search.SearchResult`): its document, source and score."""
-        return cls(n=n, document_id=result.doc_id, number=result.number, title=title, location=location, page=page,
-                   source=result.source, quote=quote, score=round(result.score, 6), chunk_id=result.chunk_id)
+        """Citation [n] of a retrieved chunk (`retrieval.search.SearchResult`): its document, source and score; title
+        and quote as shown, without the Markdown marks a page may carry."""
+        return cls(n=n, document_id=result.doc_id, number=result.number, title=without_markup(title),
+                   location=location, page=page, source=result.source, quote=without_markup(quote),
+                   score=round(result.score, 6), chunk_id=result.chunk_id)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
 from knowledge.dates import vn_date
-from knowledge.text import fold, folded_words
+from knowledge.text import fold, folded_words, without_markup
 from retrieval.asks import Ask, split_asks
 from retrieval.doc_facts import CARD_LABEL, DocFact, doc_fact, target_entries
 from retrieval.evidence import Answer, Citation, location_of, stated_numbers
@@ -35,7 +35,7 @@ Cards = Callable[[CatalogueEntry], Sequence[SearchResult]]  # the card chunks of
 def _label(r: SearchResult) -> str:
     if r.number:
         return f"{r.doc_type or 'Văn bản'} {r.number}"
-    return _short((r.title or r.source.rsplit("/", 1)[-1]).strip(), LABEL_CHARS)
+    return _short(without_markup(r.title or r.source.rsplit("/", 1)[-1]).strip(), LABEL_CHARS)
 
 
 def citation(n: int, c: Candidate) -> Citation:

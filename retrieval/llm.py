@@ -250,9 +250,8 @@ class LLMAnswerer:
 
     @staticmethod
     def _citation(n: int, r: SearchResult, claims: list[str]) -> Citation:
-        return Citation(n=n, document_id=r.doc_id, number=r.number, title=r.title or Path(r.source).name,
-                        location=location_of(r.path, r.page), page=r.page, source=r.source,
-                        quote=best_quote(r.text, claims), score=r.score, chunk_id=r.chunk_id)
+        return Citation.of(n, r, r.title or Path(r.source).name, location_of(r.path, r.page),
+                           best_quote(r.text, claims), r.page)
 
 
 def _rewrite(text: str, renumber: dict[int, int]) -> str:

@@ -58,6 +58,18 @@ def test_the_answer_quotes_the_sentence_with_the_figure_and_cites_it():
     assert len(a.text) < 1500 and no_invented_numbers(a)
 
 
+def test_a_page_saved_as_markdown_is_quoted_without_its_marks():
+    # synthetic fixture: a made-up news page in Markdown, as tvpl pages and .md notes are stored
+    page = ("# **Hòa Bình Xanh:** kết quả 2031\n\n**Tỉnh Hòa Bình Xanh** đã có ***12 xã*** đạt chuẩn nông thôn mới "
+            "trong năm 2031, *vượt kế hoạch*. Ghi chú (*) theo biểu số 2*3.")
+    a = ask("Năm 2031 Hòa Bình Xanh có bao nhiêu xã đạt chuẩn NTM?",
+            [chunk(page, title="**Hòa Bình Xanh:** kết quả 2031")])
+    assert a.answered and "12 xã" in a.text
+    assert "**" not in a.text and "# " not in a.text and "*vượt" not in a.text
+    assert "Tỉnh Hòa Bình Xanh đã có 12 xã đạt chuẩn" in a.citations[0].quote
+    assert a.citations[0].title == "Hòa Bình Xanh: kết quả 2031" and no_invented_numbers(a)
+
+
 def test_a_figure_for_another_place_is_not_given_as_the_answer():
     a = ask("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?", [chunk(OTHER_PROVINCE)])
     assert not a.answered and "9 xã" not in a.text.split("Tài liệu gần nhất")[0]
