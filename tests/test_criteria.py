@@ -99,3 +99,13 @@ def test_counts_and_targets_are_left_to_the_documents(asker):
     for question in ("Bến Tre năm 2023 phấn đấu bao nhiêu xã NTM kiểu mẫu?",
                      "den 2025 ca nuoc phai co it nhat bao nhieu % huyen dat chuan ntm"):
         assert not ask(asker, question).text.startswith("Bộ tiêu chí"), question
+
+
+def test_a_programme_result_asked_beside_a_criterion_is_its_own_ask(asker):
+    # "tiêu chí 17 là gì" is the table's; "hết 2023 tỷ lệ xã đạt chuẩn" is a result the documents answer, not
+    # criterion 17's threshold: the message goes to the documents ask by ask (here they hold nothing on it).
+    answer = ask(asker, "tieu chi 17 la gi, het 2023 ty le xa dat chuan bao nhieu")
+    assert not answer.text.startswith("Bộ tiêu chí") and "mức đạt của tiêu chí số 17" not in answer.text
+    # a threshold asked of the criterion itself stays with the table
+    follow_up = ask(asker, "tiêu chí 17 là gì, cần đạt tỷ lệ bao nhiêu")
+    assert follow_up.text.startswith("Bộ tiêu chí") and "Tiêu chí số 17" in follow_up.text
