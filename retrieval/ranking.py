@@ -24,6 +24,7 @@ from retrieval.units import SHORT_CHARS, evidence_units, unit_words
 from retrieval.query import QueryPlan, resolve_numbers
 from retrieval.places import with_aliases
 from retrieval.search import SearchResult
+from retrieval.sparse import DOC_NUMBER_RE
 from retrieval.validity import staleness
 
 SUPPORT_MIN = 0.55  # share of the question's weighted words the quote (with its headings) must contain...
@@ -113,6 +114,13 @@ def fits_period(sentence: str, period: str | None) -> bool:
     spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
     start, end = int(period[:4]), int(period[-4:])
     return not spans or any(a <= end and start <= b for a, b in spans)
+
+
+def fits_time(plan: QueryPlan, sentence: str, heading: str) -> bool:
+    """Whether a sentence may answer for the asked year or period: its own years decide, and a sentence that
+    names none ("tính đến hết tháng 6, cả nước có …") takes them from its document's title and path."""
+    text = sentence if A_YEAR.search(sentence) else DOC_NUMBER_RE.sub(" ", heading)  # "51/2025/QĐ-TTg" is no year
+    return (plan.year is None or _mentions_year(text, plan.year)) and fits_period(text, plan.period)
 
 
 def _has_quantity(text: str, dates_count: bool, asked: set[str]) -> bool:
@@ -263,7 +271,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         # a list item's lead-in ("Năm 2024, tỉnh … đặt mục tiêu: …;") is part of its headings
         support, score = _score(q, r, rank, sentence, bag, headings[rank] | lead, chunks[rank], has_figure)
         fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)
-        fits_year = (plan.year is None or _mentions_year(sentence, plan.year)) and fits_period(sentence, plan.period)
+        fits_year = fits_time(plan, sentence, f"{r.title or ''} {r.path}")
         out.append(Candidate(r, rank, s, e, support, score + (W_KIND if fits else 0.0), has_figure,
                              entity_ok[rank] and fits_year, stale_of[rank], focus, fits, header))
     out.sort(key=lambda c: c.score, reverse=True)

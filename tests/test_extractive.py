@@ -70,6 +70,16 @@ def test_a_page_saved_as_markdown_is_quoted_without_its_marks():
     assert a.citations[0].title == "Hòa Bình Xanh: kết quả 2031" and no_invented_numbers(a)
 
 
+def test_a_sentence_without_a_year_is_dated_by_its_document_title():
+    # synthetic fixture: a made-up summary of a past period; its figures name no year, its title does
+    summary = chunk("Tính đến hết tháng 6, toàn tỉnh có 70% số xã đạt chuẩn nông thôn mới.",
+                    title="Kết quả Chương trình nông thôn mới tỉnh Hòa Bình Xanh giai đoạn 2031-2035")
+    later = ask("Giai đoạn 2036-2040 tỉnh Hòa Bình Xanh cần tối thiểu bao nhiêu % xã đạt chuẩn NTM?", [summary])
+    assert not later.answered and "70%" not in later.text.split("Tài liệu gần nhất")[0]
+    same = ask("Giai đoạn 2031-2035 tỉnh Hòa Bình Xanh có bao nhiêu % xã đạt chuẩn NTM?", [summary])
+    assert same.answered and "70%" in same.text
+
+
 def test_a_figure_for_another_place_is_not_given_as_the_answer():
     a = ask("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?", [chunk(OTHER_PROVINCE)])
     assert not a.answered and "9 xã" not in a.text.split("Tài liệu gần nhất")[0]
