@@ -46,6 +46,7 @@ def index_state(data_dir: Path) -> dict:
 
 def ingest_run(data_dir: Path, corpus: Path, max_minutes: float | None) -> dict:
     """One `ntm ingest` of the whole corpus as a child process; interrupted like Ctrl-C after max_minutes."""
+    data_dir.mkdir(parents=True, exist_ok=True)  # a first run starts from nothing: the report goes in there
     before = index_state(data_dir)
     command = [sys.executable, "-m", "ntm", "ingest", str(corpus / "seeds"), str(corpus / "ntm"),
                str(corpus / "tvpl-pages.jsonl.gz")]
