@@ -3,8 +3,8 @@
 Usage: python -m eval.bench_readme [--dir eval/benchmarks] [--readme README.md]
 Reads embed.json (eval/bench_embed.py), query_encoder.json (eval/bench_query_encoder.py), the retrieval
 runs of eval/bench_retrieval.py (retrieval-fp32.json with NTM_EMBED_PRECISION=fp32 NTM_QUERY_ENCODER=model,
-retrieval-bf16-model.json with NTM_QUERY_ENCODER=model, retrieval.json with the defaults), scale.json
-(eval/bench_scale.py), layout.json, ann.json and load.json (eval/bench_load.py); a missing file leaves its
+retrieval-bf16-model.json with NTM_QUERY_ENCODER=model, retrieval.json with the defaults), scale.json and
+scale-one-go.json (eval/bench_scale.py), layout.json, ann.json and load.json (eval/bench_load.py); a missing file leaves its
 table out.
 """
 
@@ -87,14 +87,31 @@ def _noted(label: str, run: dict) -> str:
     return f"{label} ({run['note']})" if run.get("note") else label
 
 
+def _run_row(r: dict) -> str:
+    """One ingest run as a table row."""
+    return (f"| {_noted(r['started'], r)} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
+            f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
+
+
+def one_go_table(s: dict) -> list[str]:
+    """The whole corpus indexed from an empty data dir in one uninterrupted run."""
+    out = ["The same corpus from an empty data dir in one run, nothing else on the cores (`python -m eval.bench_scale "
+           "--data-dir NEW --ingest --max-minutes 130 --json eval/benchmarks/scale-one-go.json`):", "",
+           "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
+           "|---|---|---|---|---|---|---|"]
+    out += [_run_row(r) for r in s.get("ingest_runs", [])]
+    if "index" in s:
+        i = s["index"]
+        out += ["", f"Index: {i['documents']:,} documents, {i['chunks']:,} chunks, {i['disk_mb']:,} MB on disk."]
+    return out
+
+
 def scale_tables(s: dict) -> list[str]:
     """The whole-corpus ingest, run by run, and answering on that index."""
     out = ["Whole corpus (`python -m eval.bench_scale --data-dir DIR --ingest [--max-minutes M]`, then `--ask`):", "",
            "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
            "|---|---|---|---|---|---|---|"]
-    for r in s.get("ingest_runs", []):
-        out.append(f"| {_noted(r['started'], r)} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
-                   f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
+    out += [_run_row(r) for r in s.get("ingest_runs", [])]
     if "index" in s:
         i = s["index"]
         out += ["", f"Index: {i['documents']:,} documents, {i['chunks']:,} chunks, {i['disk_mb']:,} MB on disk."]
@@ -174,6 +191,8 @@ def render(folder: Path) -> str:
         out += quality_table(quality) + [""] + halves_table(quality[-1]) + [""]
     if scale:
         out += scale_tables(scale) + [""]
+    if one_go := _load(folder, "scale-one-go.json"):
+        out += one_go_table(one_go) + [""]
     if layout := _load(folder, "layout.json"):
         out += layout_table(layout) + [""]
     if ann := _load(folder, "ann.json"):
