@@ -41,16 +41,25 @@ def valid_text(text: str) -> str:
 
 
 # Markdown marks in pages saved as Markdown (tvpl pages, .md notes): "**bold**", "*italic*", "__bold__", "# "
-# headings. A chat shows them as asterisks. Only markers that open or close a word go, so "2*3", "(*)",
-# a "* " bullet, a "***" rule and "____" form blanks stay.
-_EMPHASIS = re.compile(r"(?<![\w*])\*{1,3}(?=[^\W_]|[“\"(\[])|(?<=[^\W_]|[.,:;!?)”\"])\*{1,3}(?![\w*])"
-                       r"|(?<!\w)__(?=[^\W_]|[“\"(\[])|(?<=[^\W_]|[.,:;!?)”\"])__(?!\w)")
+# headings. A chat shows them as asterisks. Marks go in pairs around text ("**95%**", "**- Mục tiêu**"), so a
+# star that means something stays: "2*3", "(Số hộ/Tổng số)*100%", "xã A* (*: đặc biệt khó khăn)", "(**)", a "* "
+# bullet, a "***" rule, "____" form blanks. A quote may cut a span in two, and pages leave unclosed ones: a
+# dangling double or triple star beside text goes, and a single star only where no footnote mark stands, at
+# a line's start before a letter ("*Hà Nội, ngày …") or at its end after punctuation or a space ("…;*"); an
+# empty bold pair ("Điều 1. ****Sắp xếp") too.
+_EMPHASIS_PAIR = re.compile(r"(?<![\w*])(\*{1,3}|__)(?=[^\s*_])(.+?)(?<=[^\s*_])\1(?![\w*])")
+_DANGLING = re.compile(r"(?<=[^\s*(])\*{2,3}(?=[\s.,;:!?)”\"]|$)|(?:(?<=\s)|^)\*{2,3}(?=[^\s*)])"
+                       r"|^\*(?=[^\W\d_])|(?<=[.,;:!?])\*$|[ \t]+\*$|(?<!\*)\*{4}(?=[^\s*])|(?<=[^\s*])\*{4}(?!\*)",
+                       re.MULTILINE)
 _HEADING = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]+")
 
 
 def without_markup(text: str) -> str:
     """Text to show without Markdown emphasis marks and heading hashes (the stored text keeps them)."""
-    return _HEADING.sub("", _EMPHASIS.sub("", text)) if ("*" in text or "_" in text or "#" in text) else text
+    if "*" not in text and "_" not in text and "#" not in text:
+        return text
+    text = _EMPHASIS_PAIR.sub(r"\2", text)
+    return _HEADING.sub("", _DANGLING.sub("", text))
 
 
 def nfc(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from knowledge.text import LIST_MARKER, fold, nfc
+from knowledge.text import LIST_MARKER, fold, nfc, without_markup
 from retrieval.chat import ChatError, ChatModel
 from retrieval.evidence import (Answer, Citation, location_of, split_sentences, stated_numbers,
                                 supported_numbers)
@@ -73,7 +73,9 @@ def _label(result: SearchResult) -> str:
 
 def format_evidence(results: Sequence[SearchResult]) -> str:
     """The numbered evidence block: `[n] number — title (location)` then the chunk text."""
-    return "\n\n".join(f"[{n}] {_defang(_label(r))}\n{_defang(r.text.strip())}" for n, r in enumerate(results, 1))
+    # Markdown marks off: the model reads plain text and is less inclined to answer in Markdown
+    return "\n\n".join(f"[{n}] {_defang(without_markup(_label(r)))}\n{_defang(without_markup(r.text.strip()))}"
+                       for n, r in enumerate(results, 1))
 
 
 def render_user(template: str, question: str, as_of: str, evidence: str) -> str:
@@ -243,7 +245,7 @@ class LLMAnswerer:
         for i, sent in enumerate(kept):
             if i:
                 text += "\n" if "\n" in reply[kept[i - 1].end:sent.start] else " "
-            text += _rewrite(sent.text, renumber)
+            text += without_markup(_rewrite(sent.text, renumber))  # a chat shows "**" as asterisks
         citations = tuple(self._citation(renumber[old], shown[old - 1], [s.claim for s in kept if old in s.cites])
                           for old in order)
         return Answer(text=text, answered=True, citations=citations, answerer="llm")

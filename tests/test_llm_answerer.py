@@ -228,3 +228,15 @@ def test_build_chat_model_follows_the_settings(monkeypatch):
         build_chat_model(Settings(_env_file=None, llm_base_url=None, llm_gguf=Path("/models/x.gguf")))
     with pytest.raises(ChatError, match="llama-cpp-python"):
         LlamaCppChatModel("/models/x.gguf")
+
+
+def test_markdown_in_the_evidence_and_in_the_reply_is_not_shown():
+    # synthetic fixture: a made-up page stored as Markdown
+    page = _result(4, "## Kết quả\n\n**Tỉnh Thử Nghiệm** có **95%** số xã đạt chuẩn.", None, "**Tin thử nghiệm**", "", None)
+    chat = FakeChatModel("**Tỉnh Thử Nghiệm** có 95% số xã đạt chuẩn [1].")
+    answer = LLMAnswerer(chat, PROMPTS, timeout=7.0).answer("Tỉnh có bao nhiêu % xã đạt chuẩn?", [page],
+                                                             as_of="2030-01-01")
+    assert answer.answered and answer.text == "Tỉnh Thử Nghiệm có 95% số xã đạt chuẩn [1]."
+    assert "**" not in answer.citations[0].quote and answer.citations[0].title == "Tin thử nghiệm"
+    prompt = chat.calls[0][0][-1]["content"]  # the user message with the evidence
+    assert "**" not in prompt and "## " not in prompt

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.textnorm import decode_tcvn3, repair_pdf_text, strip_controls
 from knowledge.syllables import is_syllable, looks_vietnamese
-from knowledge.text import fold, nfc, strip_diacritics
+from knowledge.text import fold, nfc, strip_diacritics, without_markup
 
 
 def test_nfc_composes_decomposed_vietnamese():
@@ -153,3 +153,27 @@ def test_strip_controls_keeps_tabs_and_line_ends():
     text = "Xã\x00 Hòa\tBình\x07\r\nđạt\x1b chuẩn\x7f\ftrang\vhai"
     assert strip_controls(text) == ("Xã Hòa\tBình\r\nđạt chuẩn\ntrang\nhai", 4)
     assert strip_controls("Không có gì lạ") == ("Không có gì lạ", 0)
+
+
+@pytest.mark.parametrize("stored,shown", [
+    ("“**Tỉnh Điện Biên** xây dựng 45 phương án", "“Tỉnh Điện Biên xây dựng 45 phương án"),
+    ("**95%** số xã; ***Điều 1.*** Phạm vi", "95% số xã; Điều 1. Phạm vi"),
+    ("**- Mục tiêu chung**", "- Mục tiêu chung"),
+    ("*Tải về* mẫu và __in đậm__", "Tải về mẫu và in đậm"),
+    ("để **hình thành 45 đơn vị", "để hình thành 45 đơn vị"),  # a quote that cut a bold span in two
+    ("tăng 5%**. Tiếp", "tăng 5%. Tiếp"),
+    ("đơn vị **(42 xã, 3 phường), giảm 84", "đơn vị (42 xã, 3 phường), giảm 84"),
+    ("*Hà Nội, ngày 19 tháng 11 năm 2030 *", "Hà Nội, ngày 19 tháng 11 năm 2030"),  # left open by the page
+    ("bảo vệ thực vật;*", "bảo vệ thực vật;"),
+    ("Điều 1. ****Sắp xếp các đơn vị", "Điều 1. Sắp xếp các đơn vị"),
+    ("## Mục 2\nvăn bản #1", "Mục 2\nvăn bản #1"),
+])
+def test_markdown_marks_are_taken_off_for_display(stored, shown):
+    assert without_markup(stored) == shown
+
+
+@pytest.mark.parametrize("text", ["2*3*4 = 24", "(Số hộ/Tổng số hộ)*100%", "2*(3+4)", "xã A*, xã B* (*: khó khăn)",
+                                  "ghi chú (*) và (**)", "* gạch đầu dòng", "***", "Số: ____/QĐ-UBND",
+                                  "ngày__tháng__năm", "Quyết định 318/QĐ-TTg"])
+def test_stars_and_underscores_that_mean_something_stay(text):
+    assert without_markup(text) == text
