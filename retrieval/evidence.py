@@ -35,8 +35,7 @@ class Citation:
 
     @classmethod
     def of(cls, n: int, result, title: str, location: str, quote: str, page: int | None = None) -> "Citation":
-        """Citation [n] of a retrieved chunk (`retrieval.search.SearchResult`): its document, source and score; title
-        and quote as shown, without the Markdown marks a page may carry."""
+        """Citation [n] of a retrieved chunk (`retrieval.search.SearchResult`); title and quote without Markdown."""
         return cls(n=n, document_id=result.doc_id, number=result.number, title=without_markup(title),
                    location=location, page=page, source=result.source, quote=without_markup(quote),
                    score=round(result.score, 6), chunk_id=result.chunk_id)
@@ -59,8 +58,10 @@ class Answer:
 # A colon does not end a sentence: "tiêu chí số 17: Môi trường…" must stay whole.
 # Reference marks after the full stop ("… thanh toán.[293] Đến hết năm 2024 …", also "[14][15]", "[a]",
 # "[ cần dẫn nguồn]") end the sentence too: otherwise two sentences about different years read as one. The
-# `regex` module allows that variable-width lookbehind.
-_SENT_END = regex.compile(rf"(?<=[.!?…](?:\[[^\]\n]{{1,30}}\])*)\s+(?=[\"“(\[]?[{UPPER}0-9\-–•+])|(?<=;)\s+"
+# `regex` module allows that variable-width lookbehind. Markdown bold around a sentence's end or start
+# ("… 80%.** **Năm 2024** …") does not hide the break.
+_SENT_END = regex.compile(rf"(?<=[.!?…](?:\[[^\]\n]{{1,30}}\])*\*{{0,3}})\s+(?=\*{{0,3}}[\"“(\[]?[{UPPER}0-9\-–•+])"
+                          rf"|(?<=;)\s+"
                           rf"|(?<![.!?…;:,\s])\n(?!(?![{UPPER}])[^\W\d_]+\s)(?!\n)|\n{{2,}}|(?<=[.!?…;:,])\n",
                           regex.UNICODE)
 

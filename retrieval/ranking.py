@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from knowledge.catalogue import CatalogueEntry, entry_for
-from knowledge.dates import A_YEAR
+from knowledge.dates import A_YEAR, ANY_DATE
 from knowledge.status import NOT_YET, status_on
 from knowledge.text import LIST_MARKER, fold, folded_words
 from retrieval.evidence import stated_numbers, supported_numbers
@@ -116,10 +116,18 @@ def fits_period(sentence: str, period: str | None) -> bool:
     return not spans or any(a <= end and start <= b for a, b in spans)
 
 
-def fits_time(plan: QueryPlan, sentence: str, heading: str) -> bool:
-    """Whether a sentence may answer for the asked year or period: its own years decide, and a sentence that
-    names none ("tính đến hết tháng 6, cả nước có …") takes them from its document's title and path."""
-    text = sentence if A_YEAR.search(sentence) else DOC_NUMBER_RE.sub(" ", heading)  # "51/2025/QĐ-TTg" is no year
+# A document's own number and year ("51/2025/QĐ-TTg", "12/2022/NQ-HĐND năm 2022") say when it was issued, not
+# what time its figures are about; so does a date in a page's title ("Hội nghị tổng kết … ngày 15/01/2024").
+_ISSUED = re.compile(rf"(?:{DOC_NUMBER_RE.pattern})(?:,?\s+năm\s+(?:19|20)\d\d)?", re.IGNORECASE)
+
+
+def fits_time(plan: QueryPlan, result: SearchResult, sentence: str) -> bool:
+    """Whether a sentence may answer for the asked year or period, by the years it names (numbers masked)."""
+    text = _ISSUED.sub(" ", sentence)
+    if not A_YEAR.search(text) and plan.wants_quantity and not result.number and result.kind != "catalogue":
+        # A page's figure that names no time ("tính đến hết tháng 6, cả nước có …") is dated by the page's
+        # title ("Kết quả năm 2022"); an act's or a card's figure holds while the act does (validity.staleness).
+        text = ANY_DATE.sub(" ", _ISSUED.sub(" ", f"{result.title or ''} {result.path}"))
     return (plan.year is None or _mentions_year(text, plan.year)) and fits_period(text, plan.period)
 
 
@@ -271,7 +279,7 @@ def rank_sentences(plan: QueryPlan, results: Sequence[SearchResult],
         # a list item's lead-in ("Năm 2024, tỉnh … đặt mục tiêu: …;") is part of its headings
         support, score = _score(q, r, rank, sentence, bag, headings[rank] | lead, chunks[rank], has_figure)
         fits = has_figure if plan.kind == "figure" else kind_fits(plan.kind, sentence)
-        fits_year = fits_time(plan, sentence, f"{r.title or ''} {r.path}")
+        fits_year = fits_time(plan, r, sentence)
         out.append(Candidate(r, rank, s, e, support, score + (W_KIND if fits else 0.0), has_figure,
                              entity_ok[rank] and fits_year, stale_of[rank], focus, fits, header))
     out.sort(key=lambda c: c.score, reverse=True)

@@ -80,6 +80,18 @@ def test_a_sentence_without_a_year_is_dated_by_its_document_title():
     assert same.answered and "70%" in same.text
 
 
+@pytest.mark.parametrize("title,number", [
+    ("Nghị quyết 12/2032/NQ-HĐND năm 2032 về hỗ trợ sản phẩm OCOP", None),  # the act's own number and year
+    ("Hội nghị tổng kết của tỉnh Hòa Bình Xanh ngày 15/01/2032", None),  # when the page was published
+    ("Quy định mức hỗ trợ sản phẩm OCOP giai đoạn 2031-2032", "12/2032/NQ-HĐND"),  # an act: its validity decides
+])
+def test_when_a_text_was_issued_does_not_date_its_figures(title, number):
+    # synthetic fixture: a made-up support level that names no year
+    rule = chunk("Mỗi sản phẩm OCOP đạt 3 sao được hỗ trợ 30 triệu đồng.", number=number, title=title)
+    answer = ask("Năm 2034 mỗi sản phẩm OCOP 3 sao được hỗ trợ bao nhiêu tiền?", [rule])
+    assert answer.answered and "30 triệu đồng" in answer.text
+
+
 def test_a_figure_for_another_place_is_not_given_as_the_answer():
     a = ask("Tỉnh Hòa Bình Xanh năm 2031 phấn đấu bao nhiêu xã đạt chuẩn NTM?", [chunk(OTHER_PROVINCE)])
     assert not a.answered and "9 xã" not in a.text.split("Tài liệu gần nhất")[0]
@@ -187,6 +199,13 @@ def test_sentences_keep_list_markers_and_criteria_items_whole():
     parts = [text[s:e] for s, e in split_sentences(text)]
     assert parts == ["Điều 1. Phạm vi: áp dụng cho xã.", "2. Mục hai;", "tiêu chí số 17: Môi trường;",
                      "tiêu chí số 18: Hệ thống"]
+
+
+def test_markdown_bold_around_a_sentence_does_not_hide_its_end():
+    # synthetic, in the layout of pages stored as Markdown: a year in bold opens each sentence
+    text = "Năm 2030 đạt 70%. **Năm 2031** đạt 80%. **Năm 2032 đạt 85%.** Giá trị 2*3 giữ nguyên."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Năm 2030 đạt 70%.", "**Năm 2031** đạt 80%.", "**Năm 2032 đạt 85%.**", "Giá trị 2*3 giữ nguyên."]
 
 
 def test_reference_marks_after_a_full_stop_end_the_sentence():
