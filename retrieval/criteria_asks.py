@@ -26,8 +26,10 @@ _REQUIREMENT = re.compile(r"\b(?:tieu chi|dieu kien|yeu cau|phai dat|can dat|pha
                           r"toi thieu|nguong)\b")
 _COUNT = re.compile(r"\b(?:bao nhieu|may|bn) (?:% ?|phan tram )?(?:xa|huyen|tinh|thon|san pham|sp|tieu chi)\b|"
                     r"\bthu hoi\b|\bphan dau\b|\bmuc tieu\b")
-# "hết 2023 tỷ lệ xã đạt chuẩn bao nhiêu": a programme result beside a criterion ask, not the criterion's threshold
-_UNIT_SHARE = re.compile(r"\bty le (?:so )?(?:xa|huyen|tinh|thon|don vi)\b")
+# "hết 2023 tỷ lệ xã đạt chuẩn bao nhiêu": a programme result beside a criterion ask, not the criterion's
+# threshold; "huyện NTM … tỷ lệ xã đạt chuẩn phải bao nhiêu" asks a threshold (a must-word): the table's.
+_UNIT_SHARE = re.compile(r"\bt[yi] le (?:so |cac )?(?:xa|huyen|tinh|don vi)\b")
+_MUST = re.compile(r"\b(?:phai|can|yeu cau|toi thieu|it nhat|nguong|quy dinh)\b")
 _STRUCTURE = re.compile(r"\b(?:nhom noi dung|(?:may|bao nhieu|bn) (?:nhom|tieu chi|tc|chi tieu))\b")
 _DOC_ASK = re.compile(r"\b(?:(?:qd|quyet dinh|van ban|vb|cv|cong van) (?:nao|so may|gi)|quy dinh (?:o|tai) dau|"
                       r"nam (?:trong|o) (?:qd|van ban|quyet dinh)|ban hanh theo)\b")
@@ -131,9 +133,8 @@ def read_criteria_ask(folded: str, table: CriteriaTable, default_period: str) ->
 
 
 def covers(ask_folded: str, table_ask: CriteriaAsk) -> bool:
-    """Whether one ask of a message is answered by the table's answer to the whole message: it names a criterion,
-    or asks a threshold and not a count, target or share of units that the documents answer."""
+    """Whether the table's answer to a message answers this ask of it: a criterion, or a threshold, not a result."""
     if mentions_criterion(ask_folded):
         return True
-    return (table_ask.set is not None and table_ask.wants_threshold and bool(_THRESHOLD.search(ask_folded))
-            and not _COUNT.search(ask_folded) and not _UNIT_SHARE.search(ask_folded))
+    result = bool(_COUNT.search(ask_folded) or (_UNIT_SHARE.search(ask_folded) and not _MUST.search(ask_folded)))
+    return table_ask.set is not None and table_ask.wants_threshold and bool(_THRESHOLD.search(ask_folded)) and not result
