@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.pipeline import Indexer, embed_text_for
-from ingest.types import DocMeta
-from ingest.types import Chunk, ChunkSpan
+from ingest.types import Chunk, ChunkSpan, DocMeta
 from knowledge.text import nfc
 from retrieval.store import DocRecord
 
-ALQAC_INDEX_VERSION = "2"  # 2: the embedded text names the law and the article, as the product does  # bump when splitting, embedding text or payload layout changes
+# Bump when splitting, embedding text or payload layout changes. 2: the embedded text names the law and the article.
+ALQAC_INDEX_VERSION = "2"
 MAX_PIECE_CHARS = 1500
 POINT_NS = uuid.UUID("0d5c8e0e-3f4e-5b8a-9f65-a1c2d3e4f5a6")
 

@@ -87,34 +87,29 @@ def _noted(label: str, run: dict) -> str:
     return f"{label} ({run['note']})" if run.get("note") else label
 
 
-def _run_row(r: dict) -> str:
-    """One ingest run as a table row."""
-    return (f"| {_noted(r['started'], r)} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
-            f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |")
-
-
-def one_go_table(s: dict) -> list[str]:
-    """The whole corpus indexed from an empty data dir in one uninterrupted run."""
-    out = ["The same corpus from an empty data dir in one run, nothing else on the cores (`python -m eval.bench_scale "
-           "--data-dir NEW --ingest --max-minutes 130 --json eval/benchmarks/scale-one-go.json`):", "",
-           "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
+def ingest_runs_table(heading: str, s: dict) -> list[str]:
+    """Ingest runs, one row each, and the index they left."""
+    out = [heading, "", "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
            "|---|---|---|---|---|---|---|"]
-    out += [_run_row(r) for r in s.get("ingest_runs", [])]
+    out += [f"| {_noted(r['started'], r)} | {r['exit_code']} | {r['seconds']:.0f} | {r['chunks_before']:,} → "
+            f"{r['chunks_after']:,} | {r['chunks_per_s']} | {r['peak_rss_mb']:,} | {r['disk_mb']:,} |"
+            for r in s.get("ingest_runs", [])]
     if "index" in s:
         i = s["index"]
         out += ["", f"Index: {i['documents']:,} documents, {i['chunks']:,} chunks, {i['disk_mb']:,} MB on disk."]
     return out
 
 
+def one_go_table(s: dict) -> list[str]:
+    """The whole corpus indexed from an empty data dir in one uninterrupted run."""
+    return ingest_runs_table("The same corpus from an empty data dir in one run (`python -m eval.bench_scale "
+                             "--data-dir NEW --ingest --max-minutes 130 --json eval/benchmarks/scale-one-go.json`):", s)
+
+
 def scale_tables(s: dict) -> list[str]:
     """The whole-corpus ingest, run by run, and answering on that index."""
-    out = ["Whole corpus (`python -m eval.bench_scale --data-dir DIR --ingest [--max-minutes M]`, then `--ask`):", "",
-           "| ingest run | exit | wall s | chunks before → after | chunks/s | peak RSS MB | index on disk MB |",
-           "|---|---|---|---|---|---|---|"]
-    out += [_run_row(r) for r in s.get("ingest_runs", [])]
-    if "index" in s:
-        i = s["index"]
-        out += ["", f"Index: {i['documents']:,} documents, {i['chunks']:,} chunks, {i['disk_mb']:,} MB on disk."]
+    out = ingest_runs_table("Whole corpus (`python -m eval.bench_scale --data-dir DIR --ingest [--max-minutes M]`, "
+                            "then `--ask`):", s)
     if "ask" in s:
         a = s["ask"]
         out += ["", "| POST /api/ask | p50 ms | p95 ms | max ms | server p50 / p95 ms | answered | peak RSS MB |",

@@ -9,7 +9,7 @@ import pytest
 
 from eval import bench_scale
 
-pytestmark = pytest.mark.synthetic
+pytestmark = [pytest.mark.synthetic, pytest.mark.model]
 
 # synthetic fixture: made-up pages and notes, written for this test
 PAGES = [{"id": f"p{n}", "title": f"Trang giả lập số {n}", "text": f"Xã Hòa Bình Xanh số {n} xây dựng đường liên thôn "
