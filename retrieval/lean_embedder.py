@@ -42,6 +42,11 @@ class LeanEmbedder:
             self._name = model_name(path, self.passages.query_prompt, self.passages.passage_prompt)
             self._encoder = encoder
 
+    def _loaded(self) -> E5NumpyEncoder:
+        if self._encoder is None:
+            self.warm_up()
+        return self._encoder
+
     @property
     def precision(self) -> str:
         """The passages' precision ("bf16" | "fp32"), settled without loading the passage model."""
@@ -50,23 +55,18 @@ class LeanEmbedder:
     @property
     def name(self) -> str:
         """The embedding space, named as the passage model names it (the index's vectors are its vectors)."""
-        if self._encoder is None:
-            self.warm_up()
+        self._loaded()
         return self._name
 
     @property
     def dim(self) -> int:
         """Vector dimension."""
-        if self._encoder is None:
-            self.warm_up()
-        return self._encoder.dim
+        return self._loaded().dim
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Questions with the query prompt, in numpy fp32."""
-        if self._encoder is None:
-            self.warm_up()
         prompt = self.passages.query_prompt
-        return self._encoder.embed([prompt + text for text in nfc_texts(texts)])
+        return self._loaded().embed([prompt + text for text in nfc_texts(texts)])
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passages by the sentence-transformers model (loaded on the first call)."""

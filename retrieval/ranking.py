@@ -48,6 +48,7 @@ UNUSABLE = 2  # staleness of a document that cannot answer: not yet in force, an
 IDF_SMOOTHING = 0.5  # added to a word's sentence count in its weight, so a word found nowhere stays finite
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
+_YEAR_SPAN = re.compile(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)")  # "2021-2025", "2026 – 2030"
 _LIST_MARK = re.compile(rf"^\s*{LIST_MARKER}\s+")
 _DATE_WORDS = ("ngay nao", "khi nao", "bao gio", "thoi han", "nam nao", "thoi diem", "hieu luc tu", "ky ngay")
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _plain_number(token: str) -> str:
 def _mentions_year(sentence: str, year: int) -> bool:
     """False when the sentence is about other years only ("đến năm 2020" for a question on 2024)."""
     years = {int(y) for y in A_YEAR.findall(sentence)}
-    spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
+    spans = [(int(a), int(b)) for a, b in _YEAR_SPAN.findall(sentence)]
     return not years or year in years or any(a <= year <= b for a, b in spans)
 
 
@@ -111,7 +112,7 @@ def fits_period(sentence: str, period: str | None) -> bool:
     """False when the sentence names only other periods ("giai đoạn 2026-2030" for a question on 2021-2025)."""
     if not period:
         return True
-    spans = [(int(a), int(b)) for a, b in re.findall(r"((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)", sentence)]
+    spans = [(int(a), int(b)) for a, b in _YEAR_SPAN.findall(sentence)]
     start, end = int(period[:4]), int(period[-4:])
     return not spans or any(a <= end and start <= b for a, b in spans)
 
